@@ -1,0 +1,132 @@
+"""``pubgraph neo4j ...`` (the local server) and ``pubgraph graph ...`` (schema, stats, reset)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pubgraph.settings import get_settings
+
+console = Console()
+neo4j_app = typer.Typer(
+    help="Run the local Neo4j 5.26 Community server (no Docker needed: jars from Maven Central).",
+    no_args_is_help=True,
+)
+graph_app = typer.Typer(help="Create the schema, load data, inspect and reset the graph.",
+                        no_args_is_help=True)
+
+
+@neo4j_app.command("start")
+def neo4j_start(
+    timeout: float = typer.Option(None, help="Seconds to wait for Bolt (default: settings)."),
+) -> None:
+    """Start the local server (first run fetches Neo4j from Maven Central) and wait for Bolt."""
+    from graph.server import LocalNeo4j
+
+    server = LocalNeo4j(get_settings())
+    before = server.status()
+    with console.status("starting Neo4j (the first start resolves the jars with Maven)..."):
+        status = server.start(timeout=timeout)
+    verb = "already running" if before.running else "started"
+    console.print(f"Neo4j {status.version} {verb}: [bold]{status.uri}[/bold] (pid {status.pid}, "
+                  f"data {status.home})")
+    typer.echo(status.uri)
+
+
+@neo4j_app.command("stop")
+def neo4j_stop() -> None:
+    """Shut the local server down cleanly (data is kept)."""
+    from graph.server import LocalNeo4j
+
+    stopped = LocalNeo4j(get_settings()).stop()
+    console.print("Neo4j stopped" if stopped else "Neo4j was not running")
+
+
+@neo4j_app.command("status")
+def neo4j_status() -> None:
+    """Say whether the local server runs, where, and which version. Exit 1 when it does not."""
+    from graph.server import LocalNeo4j
+
+    s = LocalNeo4j(get_settings()).status()
+    if s.running:
+        console.print(f"running: {s.uri} Neo4j {s.version} (pid {s.pid}, data {s.home})")
+    else:
+        console.print(f"not running (data {s.home})")
+        raise typer.Exit(1)
+
+
+@graph_app.command("init")
+def graph_init() -> None:
+    """Create constraints and indexes (idempotent)."""
+    from graph.db import connect
+    from graph.schema import init_schema
+
+    with connect() as driver:
+        names = init_schema(driver)
+    console.print(f"schema ready: {len(names)} constraints and indexes ({', '.join(names)})")
+
+
+@graph_app.command("stats")
+def graph_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Node counts by label and relationship counts by type (plus corpus figures)."""
+    from graph.db import connect
+    from graph.schema import graph_counts
+
+    with connect() as driver:
+        counts = graph_counts(driver)
+        extra = _corpus_stats(driver)
+    if as_json:
+        typer.echo(json.dumps({**counts, "corpus": extra}, indent=2))
+        return
+    table = Table(title="pubgraph graph")
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("count", justify="right")
+    for label, n in counts["nodes"].items():
+        table.add_row("nodes", label, f"{n:,}")
+    for rel, n in counts["relationships"].items():
+        table.add_row("relationships", rel, f"{n:,}")
+    for name, n in extra.items():
+        table.add_row("corpus", name, f"{n:,}")
+    table.add_row("total", "nodes", f"{counts['total_nodes']:,}")
+    table.add_row("total", "relationships", f"{counts['total_relationships']:,}")
+    console.print(table)
+
+
+def _corpus_stats(driver: object) -> dict[str, int]:
+    """Article-level figures from the loader's stats query, where the loader exists."""
+    if importlib.util.find_spec("graph.stats") is None:
+        return {}
+    stats = importlib.import_module("graph.stats")
+    result: dict[str, int] = stats.corpus_stats(driver)
+    return result
+
+
+@graph_app.command("reset")
+def graph_reset(
+    yes: bool = typer.Option(False, "--yes", help="Really delete everything."),
+    drop_schema: bool = typer.Option(False, "--drop-schema", help="Also drop constraints/indexes."),
+) -> None:
+    """Delete every node and relationship in the configured database."""
+    from graph.db import connect
+    from graph.schema import reset_graph
+
+    if not yes:
+        console.print("refusing to delete the graph without --yes")
+        raise typer.Exit(2)
+    with connect() as driver:
+        reset_graph(driver, drop_schema=drop_schema)
+    console.print("graph emptied" + (" and schema dropped" if drop_schema else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``neo4j`` and ``graph`` groups to the root CLI."""
+    if importlib.util.find_spec("graph.cli_load") is not None:
+        importlib.import_module("graph.cli_load").register(graph_app)
+    app.add_typer(neo4j_app, name="neo4j")
+    app.add_typer(graph_app, name="graph")

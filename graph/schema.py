@@ -1,0 +1,113 @@
+"""Constraints and indexes (``pubgraph graph init``), reset, and generic graph counts.
+
+The schema is a list of named, idempotent statements (``IF NOT EXISTS``); running
+``init_schema`` any number of times leaves the same schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import neo4j
+
+from graph.db import run_read, run_write
+
+SCHEMA_STATEMENTS: tuple[tuple[str, str], ...] = (
+    ("article_pmid",
+     "CREATE CONSTRAINT article_pmid IF NOT EXISTS FOR (a:Article) REQUIRE a.pmid IS UNIQUE"),
+    ("mesh_ui",
+     "CREATE CONSTRAINT mesh_ui IF NOT EXISTS FOR (m:MeshTerm) REQUIRE m.ui IS UNIQUE"),
+    ("journal_id",
+     "CREATE CONSTRAINT journal_id IF NOT EXISTS FOR (j:Journal) REQUIRE j.id IS UNIQUE"),
+    ("author_key",
+     "CREATE CONSTRAINT author_key IF NOT EXISTS FOR (a:Author) REQUIRE a.key IS UNIQUE"),
+    ("pairrun_id",
+     "CREATE CONSTRAINT pairrun_id IF NOT EXISTS FOR (r:PairRun) REQUIRE r.id IS UNIQUE"),
+    ("article_year", "CREATE INDEX article_year IF NOT EXISTS FOR (a:Article) ON (a.year)"),
+    ("article_stub", "CREATE INDEX article_stub IF NOT EXISTS FOR (a:Article) ON (a.stub)"),
+    ("article_doi", "CREATE INDEX article_doi IF NOT EXISTS FOR (a:Article) ON (a.doi)"),
+    ("mesh_name", "CREATE INDEX mesh_name IF NOT EXISTS FOR (m:MeshTerm) ON (m.name)"),
+)
+
+SCHEMA_NAMES = frozenset(name for name, _ in SCHEMA_STATEMENTS)
+
+SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties RETURN *"
+SHOW_INDEXES = (
+    "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint "
+    "RETURN name, type, labelsOrTypes, properties, owningConstraint"
+)
+# Deleting in chunks keeps each transaction small on a large graph.
+DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+GRAPH_COUNTS = "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data"
+
+
+def init_schema(driver: neo4j.Driver, *, database: str | None = None) -> list[str]:
+    """Create every constraint and index that does not exist yet; returns their names."""
+    for _, statement in SCHEMA_STATEMENTS:
+        run_write(driver, statement, database=database)
+    return [name for name, _ in SCHEMA_STATEMENTS]
+
+
+def existing_schema(driver: neo4j.Driver, *, database: str | None = None) -> dict[str, str]:
+    """Names of the constraints and (non-lookup) indexes that exist, with their type."""
+    out = {r["name"]: r["type"] for r in run_read(driver, SHOW_CONSTRAINTS, database=database)}
+    for r in run_read(driver, SHOW_INDEXES, database=database):
+        if r["type"] != "LOOKUP" and not r["owningConstraint"]:
+            out[r["name"]] = r["type"]
+    return out
+
+
+def reset_graph(
+    driver: neo4j.Driver, *, database: str | None = None, drop_schema: bool = False
+) -> None:
+    """Delete every node and relationship; optionally drop all constraints and indexes.
+
+    Drops are driven by the names ``SHOW`` returns; names cannot be parameters in
+    schema commands, so they are quoted as identifiers (never values).
+    """
+    with driver.session(database=database or _default_db()) as session:
+        session.run(DELETE_ALL).consume()  # CALL IN TRANSACTIONS needs an auto-commit tx
+    if drop_schema:
+        constraints = run_read(driver, SHOW_CONSTRAINTS, database=database)
+        for r in constraints:
+            run_write(driver, f"DROP CONSTRAINT {_ident(r['name'])} IF EXISTS", database=database)
+        for name, kind in existing_schema(driver, database=database).items():
+            if kind != "LOOKUP":
+                run_write(driver, f"DROP INDEX {_ident(name)} IF EXISTS", database=database)
+
+
+def _ident(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _default_db() -> str:
+    from pubgraph.settings import get_settings
+
+    return get_settings().neo4j_database
+
+
+def graph_counts(driver: neo4j.Driver, *, database: str | None = None) -> dict[str, Any]:
+    """Node counts by label and relationship counts by type, from the count store."""
+    data = run_read(driver, GRAPH_COUNTS, database=database)[0]["data"]
+    nodes: dict[str, int] = {}
+    total_nodes = 0
+    for row in data["nodes"]:
+        if "label" in row:
+            nodes[row["label"]] = int(row["count"])
+        else:
+            total_nodes = int(row["count"])
+    rels: dict[str, int] = {}
+    total_rels = 0
+    for row in data["relationships"]:
+        if "startLabel" in row or "endLabel" in row:
+            continue
+        if "relationshipType" in row:
+            rels[row["relationshipType"]] = int(row["count"])
+        else:
+            total_rels = int(row["count"])
+    return {
+        "nodes": dict(sorted(nodes.items())),
+        "relationships": dict(sorted(rels.items())),
+        "total_nodes": total_nodes,
+        "total_relationships": total_rels,
+    }

@@ -1,0 +1,3 @@
+from pubgraph.cli import main
+
+main()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Creates (once) and prints the path of the project's virtual environment.
+# The environment lives outside the clone, keyed by a hash of the dependency spec
+# in pyproject.toml, so a second run or a fresh clone with the same spec reuses it.
+# The project itself is (re)installed editable and without deps on every call so the
+# cached environment always imports this clone, not the one that first built it.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+py="${PUBGRAPH_PYTHON:-python3}"
+spec="$("$py" - "$root/pyproject.toml" <<'PY'
+import sys, tomllib, json
+data = tomllib.load(open(sys.argv[1], "rb"))
+p = data["project"]
+deps = sorted(p["dependencies"]) + sorted(p.get("optional-dependencies", {}).get("dev", []))
+print(json.dumps({"python": p["requires-python"], "deps": deps}))
+PY
+)"
+key="$(printf '%s' "$spec" "$("$py" -c 'import sys;print(sys.version_info[:2])')" | sha256sum | cut -c1-16)"
+cache="${PUBGRAPH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pubgraph}"
+venv="$cache/venv-$key"
+if [ ! -f "$venv/.complete" ]; then
+  echo "pubgraph: creating virtual environment $venv (first run installs torch; later runs reuse it)" >&2
+  rm -rf "$venv"
+  mkdir -p "$cache"
+  "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip >&2
+  reqs="$(mktemp)"
+  printf '%s' "$spec" | "$venv/bin/python" -c 'import sys,json;print("\n".join(json.load(sys.stdin)["deps"]))' >"$reqs"
+  "$venv/bin/python" -m pip install -q -r "$reqs" >&2
+  rm -f "$reqs"
+  touch "$venv/.complete"
+fi
+"$venv/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$root" >&2
+echo "$venv"
