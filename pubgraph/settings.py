@@ -29,19 +29,23 @@ from pubgraph.errors import ConfigError
 DEFAULT_BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 PUBMEDBERT = "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract-fulltext"
 
+
 def _config_file() -> Path:
     return Path(os.environ.get("PUBGRAPH_CONFIG", "pubgraph.toml"))
+
 
 class Settings(BaseSettings):
     """All of pubgraph's configuration. See README's configuration table."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="PUBGRAPH_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="PUBGRAPH_", extra="ignore", populate_by_name=True)
 
     # Neo4j connection. No URI means: the local server that `pubgraph neo4j start` runs.
-    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri"))
-    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user"))
+    neo4j_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("NEO4J_URI", "neo4j_uri")
+    )
+    neo4j_user: str = Field(
+        default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "neo4j_user")
+    )
     neo4j_password: str | None = Field(
         default=None, validation_alias=AliasChoices("NEO4J_PASSWORD", "neo4j_password")
     )
@@ -98,6 +102,7 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
         return (init_settings, env_settings, toml)
 
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value becomes a ``ConfigError`` naming the variable."""
     try:
@@ -109,7 +114,10 @@ def load_settings(**overrides: Any) -> Settings:
         name = loc.upper() if loc in conn else f"PUBGRAPH_{loc.upper()}"
         raise ConfigError(f"invalid setting {loc}: {err['msg']}", setting=name) from None
     except Exception as exc:  # a broken TOML file
-        raise ConfigError(f"cannot read config file {_config_file()}: {exc}", "PUBGRAPH_CONFIG") from None
+        raise ConfigError(
+            f"cannot read config file {_config_file()}: {exc}", "PUBGRAPH_CONFIG"
+        ) from None
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -6,5 +6,4 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$("$root/scripts/venv.sh")"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 cd "$root"
-"$venv/bin/pubgraph" versions
 exec "$venv/bin/python" -m pytest "$@"

@@ -36,6 +36,31 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+_SERVER: dict[str, str] = {}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Versions in use, printed at the top of every run (and so in CI's log)."""
+    import platform
+    from importlib.metadata import version
+
+    pkgs = ("torch", "sentence-transformers", "transformers", "neo4j")
+    line = ", ".join(f"{p} {version(p)}" for p in pkgs)
+    return [
+        f"pubgraph: python {platform.python_version()}, {line} (driver)",
+        f"pubgraph: Neo4j from {os.environ.get('NEO4J_URI') or 'the local server (Maven jars)'}",
+    ]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _SERVER:
+        terminalreporter.write_line(
+            f"pubgraph: Neo4j server {_SERVER['version']} at {_SERVER['uri']}"
+        )
+    elif os.environ.get("CI"):
+        terminalreporter.write_line("pubgraph: Neo4j server was not used in this run")
+
+
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"Neo4j is required in CI but is not available: {reason}", pytrace=False)
@@ -53,7 +78,9 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
         data_dir = tmp_path_factory.mktemp("pubgraph-data")
         port = free_port()
         settings = Settings(
-            data_dir=data_dir, neo4j_port=port, neo4j_password=TEST_PASSWORD,
+            data_dir=data_dir,
+            neo4j_port=port,
+            neo4j_password=TEST_PASSWORD,
             neo4j_heap=os.environ.get("PUBGRAPH_TEST_NEO4J_HEAP", "1g"),
             neo4j_pagecache=os.environ.get("PUBGRAPH_TEST_NEO4J_PAGECACHE", "512m"),
         )
@@ -82,6 +109,9 @@ def neo4j_driver(neo4j_settings: Settings) -> Iterator[neo4j.Driver]:
         driver = connect(neo4j_settings)
     except PubgraphError as exc:
         _unavailable(str(exc))
+    from graph.db import server_version
+
+    _SERVER.update(version=server_version(driver), uri=neo4j_settings.resolved_neo4j_uri)
     yield driver
     driver.close()
 

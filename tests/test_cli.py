@@ -14,13 +14,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "PUBGRAPH_"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "pubgraph", *args], capture_output=True, text=True,
-        env=full_env, cwd=cwd or REPO, timeout=timeout,
+        [sys.executable, "-m", "pubgraph", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=timeout,
     )
 
 
@@ -67,16 +72,23 @@ def test_local_server_not_started_says_how(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = str(s.getsockname()[1])
-        out = run_cli("graph", "stats", env={"PUBGRAPH_DATA_DIR": str(tmp_path),
-                                              "PUBGRAPH_NEO4J_PORT": port})
+        out = run_cli(
+            "graph", "stats", env={"PUBGRAPH_DATA_DIR": str(tmp_path), "PUBGRAPH_NEO4J_PORT": port}
+        )
     _assert_one_line_error(out, "NEO4J_URI")
     assert "pubgraph neo4j start" in out.stderr
 
 
 def test_missing_java_names_pubgraph_java(tmp_path: Path) -> None:
-    out = run_cli("neo4j", "start", env={"PUBGRAPH_DATA_DIR": str(tmp_path),
-                                         "PUBGRAPH_JAVA": "no-such-java-binary",
-                                         "PUBGRAPH_NEO4J_PORT": "1"})
+    out = run_cli(
+        "neo4j",
+        "start",
+        env={
+            "PUBGRAPH_DATA_DIR": str(tmp_path),
+            "PUBGRAPH_JAVA": "no-such-java-binary",
+            "PUBGRAPH_NEO4J_PORT": "1",
+        },
+    )
     _assert_one_line_error(out, "PUBGRAPH_JAVA")
 
 
@@ -85,20 +97,25 @@ def test_port_in_use_names_the_port_setting(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = str(s.getsockname()[1])
-        out = run_cli("neo4j", "start", env={"PUBGRAPH_DATA_DIR": str(tmp_path),
-                                             "PUBGRAPH_NEO4J_PORT": port})
+        out = run_cli(
+            "neo4j", "start", env={"PUBGRAPH_DATA_DIR": str(tmp_path), "PUBGRAPH_NEO4J_PORT": port}
+        )
     _assert_one_line_error(out, "PUBGRAPH_NEO4J_PORT")
 
 
 def test_bad_setting_value_names_it() -> None:
-    _assert_one_line_error(run_cli("graph", "stats", env={"PUBGRAPH_NEO4J_PORT": "abc"}),
-                           "PUBGRAPH_NEO4J_PORT")
+    _assert_one_line_error(
+        run_cli("graph", "stats", env={"PUBGRAPH_NEO4J_PORT": "abc"}), "PUBGRAPH_NEO4J_PORT"
+    )
 
 
 @pytest.mark.neo4j
 def test_wrong_password_names_the_password(neo4j_settings: object) -> None:
-    env = {"NEO4J_URI": os.environ["NEO4J_URI"], "NEO4J_USER": "neo4j",
-           "NEO4J_PASSWORD": "definitely-wrong"}
+    env = {
+        "NEO4J_URI": os.environ["NEO4J_URI"],
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": "definitely-wrong",
+    }
     _assert_one_line_error(run_cli("graph", "stats", env=env), "NEO4J_PASSWORD")
 
 

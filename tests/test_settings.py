@@ -12,8 +12,15 @@ from pubgraph.settings import Settings, load_settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE",
-                 "PUBGRAPH_NEO4J_PORT", "PUBGRAPH_BATCH_SIZE", "PUBGRAPH_CONFIG"):
+    for name in (
+        "NEO4J_URI",
+        "NEO4J_USER",
+        "NEO4J_PASSWORD",
+        "NEO4J_DATABASE",
+        "PUBGRAPH_NEO4J_PORT",
+        "PUBGRAPH_BATCH_SIZE",
+        "PUBGRAPH_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 

@@ -38,11 +38,13 @@ def test_unique_pmid_is_enforced(graph_db: neo4j.Driver) -> None:
 
 def test_counts_and_reset(graph_db: neo4j.Driver) -> None:
     rows = [{"pmid": str(i)} for i in range(25)]
-    n = write_batches(graph_db, "UNWIND $rows AS r MERGE (:Article {pmid: r.pmid})", rows,
-                      batch_size=10)
+    n = write_batches(
+        graph_db, "UNWIND $rows AS r MERGE (:Article {pmid: r.pmid})", rows, batch_size=10
+    )
     assert n == 25
-    run_write(graph_db, "MATCH (a:Article {pmid: '1'}), (b:Article {pmid: '2'}) "
-              "MERGE (a)-[:CITES]->(b)")
+    run_write(
+        graph_db, "MATCH (a:Article {pmid: '1'}), (b:Article {pmid: '2'}) MERGE (a)-[:CITES]->(b)"
+    )
     counts = graph_counts(graph_db)
     assert counts["nodes"]["Article"] == 25
     assert counts["relationships"]["CITES"] == 1

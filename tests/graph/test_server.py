@@ -15,16 +15,27 @@ pytestmark = pytest.mark.neo4j
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pubgraph", *args], capture_output=True,
-                          text=True, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "pubgraph", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
-@pytest.mark.skipif(bool(os.environ.get("PUBGRAPH_TEST_NO_SECOND_SERVER")),
-                    reason="a second server is not wanted here")
+@pytest.mark.skipif(
+    bool(os.environ.get("PUBGRAPH_TEST_NO_SECOND_SERVER")),
+    reason="a second server is not wanted here",
+)
 def test_start_init_stats_stop_then_data_survives_restart(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "PUBGRAPH_"))}
-    env.update(PUBGRAPH_DATA_DIR=str(tmp_path / "data"), PUBGRAPH_NEO4J_PORT=str(free_port()),
-               PUBGRAPH_NEO4J_HEAP="512m", PUBGRAPH_NEO4J_PAGECACHE="128m")
+    env.update(
+        PUBGRAPH_DATA_DIR=str(tmp_path / "data"),
+        PUBGRAPH_NEO4J_PORT=str(free_port()),
+        PUBGRAPH_NEO4J_HEAP="512m",
+        PUBGRAPH_NEO4J_PAGECACHE="128m",
+    )
     try:
         start = _cli(env, "neo4j", "start")
         assert start.returncode == 0, start.stderr

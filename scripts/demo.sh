@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The main job, end to end on the embedded defaults: local Neo4j, a real sample corpus
+# obtained without NCBI, the offline base model. Each stage is a plain `pubgraph` command;
+# re-running is safe (every stage is idempotent or resumes).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$("$root/scripts/venv.sh")"
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+pg="$venv/bin/pubgraph"
+cd "$root"
+out="${PUBGRAPH_DEMO_DIR:-runs/demo}"
+mkdir -p "$out"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. Neo4j"
+"$pg" neo4j start
+"$pg" graph init
+
+step "2. sample corpus (PubMed baseline + update file)"
+mapfile -t files < <("$pg" ingest sample --kind pubmed)
+printf '%s\n' "${files[@]}"
+
+step "3. ingest: XML -> Parquet records"
+"$pg" ingest files "${files[@]}" --out "$out/records.parquet"
+
+step "4. graph: load records (and the MeSH hierarchy when available)"
+"$pg" graph load "$out/records.parquet"
+mapfile -t tree < <("$pg" ingest sample --kind mesh-tree)
+if [ "${#tree[@]}" -gt 0 ] && [ -n "${tree[0]}" ]; then
+  "$pg" graph load-mesh "${tree[0]}"
+fi
+"$pg" graph stats
