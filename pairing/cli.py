@@ -1,0 +1,318 @@
+"""``pubgraph pairs run | list | show | diff | export | strategies``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+pairs_app = typer.Typer(
+    help="Mine training pairs from the graph (named Cypher jobs), record them as PairRuns, "
+    "export them for training.",
+    no_args_is_help=True,
+)
+
+
+def _connect() -> Any:
+    from graph.db import connect
+    from pubgraph.settings import get_settings
+
+    return connect(get_settings())
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return " ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _strategy_table(by_strategy: dict[str, Any]) -> Table:
+    table = Table(title="pairs by strategy")
+    table.add_column("strategy", no_wrap=True)
+    for col in ("label", "kept", "candidates", "pairs/s", "s"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("dropped", overflow="fold")
+    for name, s in by_strategy.items():
+        rate = s.get("pairs_per_second") or 0.0
+        table.add_row(
+            name,
+            str(s["label"]),
+            _fmt(s["kept"]),
+            _fmt(s.get("candidates", "-")),
+            f"{rate:,.0f}",
+            f"{float(s['seconds']):.1f}",
+            _fmt(s.get("dropped", {})) or "-",
+        )
+    return table
+
+
+@pairs_app.command("run")
+def run_command(
+    strategy: Annotated[
+        str | None,
+        typer.Option(
+            "--strategy",
+            "-s",
+            help="Comma list of strategies: cites, co_citation, bib_coupling, shared_mesh "
+            "(positives); random_distant, mesh_distant, hard (negatives). Default: the "
+            "config's, else cites,co_citation,bib_coupling,shared_mesh,random_distant,hard.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="pairs.yaml with run options and strategy parameters."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Seed of every sampling step and of the hash split (default: config's, 13)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory for pairs.parquet, splits.parquet, run.json "
+            "(default: <data_dir>/pairs/<run id>)."
+        ),
+    ] = None,
+    split_by_year: Annotated[
+        int | None,
+        typer.Option(
+            help="Test on articles of this year and later, train/validate on older ones "
+            "(default: hash split by PMID)."
+        ),
+    ] = None,
+    max_per_article: Annotated[
+        int | None,
+        typer.Option(help="Cap of pairs per article per strategy (default: config's, 10)."),
+    ] = None,
+    negatives_per_positive: Annotated[
+        float | None,
+        typer.Option(help="Negatives per positive, e.g. 1.0 for 1:1 (default: config's)."),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Parallel transactions for the pairwise queries (pairs do not depend on it).",
+        ),
+    ] = 2,
+) -> None:
+    """Run pairing strategies on the graph; write the pairs and record a PairRun.
+
+    Pairs are (pmid_a, pmid_b, label, strategy, score, split): label 1 for positives, 0 for
+    negatives. Splits are by article, so no pair crosses splits; the same seed on the same
+    graph gives identical pairs (and the same run id).
+    """
+    from pairing.config import load_config
+    from pairing.jobs import run_pairs
+
+    cfg = load_config(config).with_overrides(
+        strategies=strategy,
+        seed=seed,
+        split_by_year=split_by_year,
+        max_pairs_per_article=max_per_article,
+        negatives_per_positive=negatives_per_positive,
+    )
+    with _connect() as driver, console.status("pairing...") as status:
+        result = run_pairs(
+            driver, cfg, out, progress=lambda msg: status.update(msg), workers=workers
+        )
+    c = result.counts
+    console.print(_strategy_table(c["by_strategy"]))
+    console.print(
+        f"run [bold]{result.run_id}[/bold]: {c['pairs']:,} pairs ({c['positives']:,} positive, "
+        f"{c['negatives']:,} negative) in {result.duration:.1f}s; by split "
+        f"{_fmt(c['by_split'])}; articles {_fmt(c['articles'])}"
+    )
+    console.print(
+        f"pairs crossing splits: {c['cross_split_pairs']} (share {c['cross_split_share']:.1%}); "
+        f"candidates dropped for crossing splits: {c['dropped_cross_split']:,}"
+    )
+    typer.echo(str(result.pairs_path))
+
+
+@pairs_app.command("list")
+def list_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the recorded PairRuns, newest first."""
+    from pairing.jobs import list_runs
+
+    with _connect() as driver:
+        runs = list_runs(driver)
+    if as_json:
+        typer.echo(json.dumps(runs, indent=2, default=str))
+        return
+    table = Table(title=f"{len(runs)} pairing runs (details: pubgraph pairs show ID)")
+    table.add_column("id", no_wrap=True)
+    table.add_column("strategy", overflow="fold")
+    for col in ("seed", "pairs", "pos", "neg", "seconds"):
+        table.add_column(col, justify="right")
+    table.add_column("updated", overflow="fold")
+    for r in runs:
+        counts = r.get("counts") or {}
+        table.add_row(
+            r["id"],
+            r["strategy"],
+            str(r["seed"]),
+            _fmt(counts.get("pairs", 0)),
+            _fmt(counts.get("positives", 0)),
+            _fmt(counts.get("negatives", 0)),
+            f"{float(r.get('duration') or 0.0):.1f}",
+            str(r.get("updated") or "")[:16].replace("T", " "),
+        )
+    console.print(table)
+
+
+@pairs_app.command("show")
+def show_command(
+    run: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a run: parameters, counts per strategy and split, label balance."""
+    from pairing.jobs import get_run, pair_summary, read_pairs
+
+    with _connect() as driver:
+        info = get_run(driver, run)
+    summary = pair_summary(read_pairs(info))
+    if as_json:
+        typer.echo(json.dumps({"run": info, "pairs": summary}, indent=2, default=str))
+        return
+    console.print(
+        f"[bold]{info['id']}[/bold] strategy={info['strategy']} seed={info['seed']} "
+        f"updated={info.get('updated')} duration={float(info['duration']):.1f}s"
+    )
+    console.print(f"out: {info['out']}")
+    console.print("params: " + json.dumps(info["params"]["params"], sort_keys=True))
+    table = Table(title="pairs by strategy and split")
+    table.add_column("strategy")
+    for col in ("train", "validation", "test"):
+        table.add_column(col, justify="right")
+    for name, row in summary["by_strategy"].items():
+        table.add_row(name, *(_fmt(row[s]) for s in ("train", "validation", "test")))
+    console.print(table)
+    counts = info["counts"]
+    console.print(
+        f"{summary['positives']:,} positives / {summary['negatives']:,} negatives "
+        f"(positive share {summary['positive_share']:.1%}), "
+        f"{summary['articles']:,} articles; pairs crossing splits: "
+        f"{counts.get('cross_split_pairs', 0)}"
+    )
+
+
+@pairs_app.command("diff")
+def diff_command(
+    run_a: Annotated[str, typer.Argument(help="First run id.")],
+    run_b: Annotated[str, typer.Argument(help="Second run id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two runs: pair overlap, label balance and MeSH coverage."""
+    from pairing.jobs import diff_runs
+
+    with _connect() as driver:
+        d = diff_runs(driver, run_a, run_b)
+    if as_json:
+        typer.echo(json.dumps(d, indent=2, default=str))
+        return
+    table = Table(title="pairing runs compared")
+    table.add_column("")
+    table.add_column(d["a"]["id"], justify="right")
+    table.add_column(d["b"]["id"], justify="right")
+    rows = [
+        ("strategy", d["a"]["strategy"], d["b"]["strategy"]),
+        ("seed", str(d["a"]["seed"]), str(d["b"]["seed"])),
+        ("pairs", _fmt(d["a"]["pairs"]), _fmt(d["b"]["pairs"])),
+        ("positive share", f"{d['a']['positive_share']:.1%}", f"{d['b']['positive_share']:.1%}"),
+        (
+            "MeSH descriptors",
+            _fmt(d["a"]["mesh"]["descriptors"]),
+            _fmt(d["b"]["mesh"]["descriptors"]),
+        ),
+        (
+            "MeSH descriptor coverage",
+            f"{d['a']['mesh']['descriptor_share']:.1%}",
+            f"{d['b']['mesh']['descriptor_share']:.1%}",
+        ),
+        (
+            "articles with MeSH",
+            f"{d['a']['mesh']['article_share']:.1%}",
+            f"{d['b']['mesh']['article_share']:.1%}",
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        f"common pairs {d['common']:,}, only in first {d['only_a']:,}, only in second "
+        f"{d['only_b']:,}; Jaccard {d['jaccard']:.3f}" + (" (identical)" if d["identical"] else "")
+    )
+
+
+@pairs_app.command("export")
+def export_command(
+    run: Annotated[str, typer.Argument(help="Run id (or unique prefix), or a run directory.")],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="pairs (anchor,positive), triplets (anchor,positive,negative), labelled "
+            "(text1,text2,label), citations (held-out relevance lists), texts, or all.",
+        ),
+    ] = "pairs",
+    split: Annotated[str, typer.Option(help="train, validation or test.")] = "train",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output file, .parquet or .csv (default: in the run directory)."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="PMIDs per text query.")] = 1000,
+) -> None:
+    """Export a run's pairs with texts read from the graph, in the forms the trainer reads."""
+    from pairing.export import export_all, export_run
+    from pairing.jobs import get_run
+
+    with _connect() as driver:
+        target: Any = Path(run) if Path(run).is_dir() else get_run(driver, run)
+        if format == "all":
+            if out is not None:
+                raise typer.BadParameter("--out cannot be used with --format all")
+            done = export_all(driver, target, batch_size=batch_size)
+        else:
+            done = [export_run(driver, target, format, split, out, batch_size=batch_size)]
+    for s in done:
+        skipped = f" (skipped {_fmt(s.skipped)})" if any(s.skipped.values()) else ""
+        console.print(f"{s.format} {s.split}: {s.rows:,} rows -> {s.path}{skipped}")
+
+
+@pairs_app.command("strategies")
+def strategies_command() -> None:
+    """List the strategies, their default parameters and their named Cypher statements."""
+    import dataclasses
+
+    from pairing.config import DEFAULT_STRATEGIES, STRATEGIES, default_params
+    from pairing.strategies import job_for
+
+    for name in STRATEGIES:
+        job = job_for(name, default_params(name))
+        params = {k: v for k, v in dataclasses.asdict(job.params).items() if k != "strategy"}
+        kind = "positive" if job.label else "negative"
+        default = " (default)" if name in DEFAULT_STRATEGIES else ""
+        console.print(f"[bold]{name}[/bold] {kind}{default}: {_fmt(params)}")
+        console.print("  statements: " + ", ".join(s.name for s in job.statements))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``pairs`` group to the root CLI."""
+    app.add_typer(pairs_app, name="pairs")
