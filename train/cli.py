@@ -11,9 +11,12 @@ DEFAULT_BENCHMARKS = "biosses,pubmedqa"
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``train`` and ``eval`` commands to the root app."""
+    """Add the ``train`` and ``eval`` commands and the ``gnn`` group to the root app."""
     app.command("train")(train_command)
     app.command("eval")(eval_command)
+    from train.gnn_cli import register as register_gnn
+
+    register_gnn(app)
 
 
 def train_command(
