@@ -1,0 +1,465 @@
+"""Queries that combine the vector index with the citation graph.
+
+Every function takes a driver and plain parameters and returns typed rows:
+
+* ``search_text`` / ``search_vector``: semantic search (free text -> top-k articles), with
+  filters on year range, MeSH descriptor (narrower descriptors included, through BROADER)
+  and journal;
+* ``similar``: nearest neighbours of an article;
+* ``cited_neighbours``: articles within ``hops`` undirected CITES hops, ranked by cosine;
+* ``recommend``: near in vector space but not within one CITES hop ("similar, not cited");
+* ``blended``: ``alpha * cosine + (1 - alpha) * links / max(links)`` where links is the
+  co-citation count (or shared references, ``relation="coupling"``);
+* ``explain``: why two articles are related: cosine, shared MeSH terms, citation paths.
+
+Scores are plain cosine similarities (``-1..1``). Top-k uses the vector index when it is
+online and holds at least ``EXACT_BELOW`` vectors; otherwise (small graphs, no index) it
+scores every candidate exactly with ``vector.similarity.cosine``. With filters the index is
+over-fetched (``k * overfetch``); when fewer than ``k`` candidates survive the filters the
+query falls back to exact scoring over the filtered set.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import neo4j
+
+from analysis import queries as q
+from analysis.embed import Embedder, vector_index
+from graph.db import run_read
+from pubgraph.errors import ConfigError, InputError
+
+EXACT_BELOW = 1000
+DEFAULT_K = 10
+DEFAULT_OVERFETCH = 10
+RESCORE_FACTOR = 2
+
+
+# --- result rows ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a ranked result; ``score`` is the cosine similarity to the query."""
+
+    pmid: str
+    title: str | None
+    year: int | None
+    journal: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class NeighbourHit(Hit):
+    """A citation-graph neighbour; ``hops`` is its undirected CITES distance."""
+
+    hops: int = 0
+
+
+@dataclass(frozen=True)
+class BlendedHit(Hit):
+    """``score = alpha * cosine + (1 - alpha) * links_norm``."""
+
+    cosine: float = 0.0
+    links: int = 0
+    links_norm: float = 0.0
+
+
+@dataclass(frozen=True)
+class MeshShare:
+    ui: str
+    name: str | None
+    major_in_both: bool
+
+
+@dataclass(frozen=True)
+class CitationPath:
+    """A shortest undirected CITES path; ``steps`` renders each edge with its direction."""
+
+    pmids: tuple[str, ...]
+    citing: tuple[str, ...]
+
+    @property
+    def length(self) -> int:
+        return len(self.pmids) - 1
+
+    def render(self) -> str:
+        out = self.pmids[0]
+        for i, src in enumerate(self.citing):
+            arrow = "-cites->" if src == self.pmids[i] else "<-cites-"
+            out += f" {arrow} {self.pmids[i + 1]}"
+        return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    pmid: str
+    other: str
+    title: str | None
+    other_title: str | None
+    cosine: float | None
+    cocitations: int
+    shared_references: int
+    shared_mesh: tuple[MeshShare, ...] = field(default_factory=tuple)
+    paths: tuple[CitationPath, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters; ``mesh`` and ``journal`` are resolved to UIs / journal ids."""
+
+    min_year: int | None = None
+    max_year: int | None = None
+    mesh: str | None = None
+    journal: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.min_year, self.max_year, self.mesh, self.journal))
+
+
+# --- mode selection -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VectorStatus:
+    index_online: bool
+    dimension: int | None
+    vectors: int
+
+    @property
+    def use_index(self) -> bool:
+        return self.index_online and self.vectors >= EXACT_BELOW
+
+
+STATUS_TTL = 30.0
+_status_cache: dict[tuple[int, str | None], tuple[float, VectorStatus]] = {}
+
+
+def clear_status_cache() -> None:
+    """Forget the cached vector status (``embed_articles`` calls this when it finishes)."""
+    _status_cache.clear()
+
+
+def cached_vector_status(driver: neo4j.Driver, *, database: str | None = None) -> VectorStatus:
+    """``vector_status``, remembered per driver for ``STATUS_TTL`` seconds.
+
+    Deciding index vs exact costs two small queries; repeated searches (a dashboard, the
+    benchmark) should not pay them every time.
+    """
+    key = (id(driver), database)
+    now = time.monotonic()
+    hit = _status_cache.get(key)
+    if hit is not None and now - hit[0] < STATUS_TTL:
+        return hit[1]
+    status = vector_status(driver, database=database)
+    _status_cache[key] = (now, status)
+    return status
+
+
+def vector_status(driver: neo4j.Driver, *, database: str | None = None) -> VectorStatus:
+    """Whether the vector index is online, its dimension, and how many vectors exist.
+
+    The count comes from the EmbeddingModel nodes (cheap); a graph without them (vectors
+    written by hand) is counted directly.
+    """
+    idx = vector_index(driver, database=database)
+    counted = run_read(driver, q.COUNT_MODEL_VECTORS, database=database)[0]
+    if counted["models"]:
+        n = int(counted["n"] or 0)
+    else:
+        n = int(run_read(driver, q.COUNT_VECTORS, database=database)[0]["n"])
+    return VectorStatus(
+        index_online=idx is not None and idx.state == "ONLINE",
+        dimension=idx.dimension if idx else None,
+        vectors=n,
+    )
+
+
+def _use_index(driver: neo4j.Driver, exact: bool | None, database: str | None) -> bool:
+    if exact is not None:
+        return not exact
+    return cached_vector_status(driver, database=database).use_index
+
+
+def _check_k(k: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ConfigError(f"k must be a positive integer, not {k!r}")
+
+
+def _filter_params(
+    driver: neo4j.Driver, filters: Filters | None, database: str | None
+) -> dict[str, Any]:
+    f = filters or Filters()
+    if f.min_year is not None and f.max_year is not None and f.min_year > f.max_year:
+        raise ConfigError(f"year range {f.min_year}..{f.max_year} is empty")
+    params: dict[str, Any] = {
+        "min_year": f.min_year,
+        "max_year": f.max_year,
+        # Bounds for the year-index seek of an exact scan (open ends made finite).
+        "year_lo": f.min_year if f.min_year is not None else -(10**6),
+        "year_hi": f.max_year if f.max_year is not None else 10**6,
+        "mesh_uis": None,
+        "journal_ids": None,
+    }
+    if f.mesh is not None:
+        uis = run_read(driver, q.RESOLVE_MESH, {"mesh": f.mesh}, database=database)[0]["uis"]
+        if not uis:
+            raise InputError(f"no MeSH descriptor {f.mesh!r} in the graph", field="mesh")
+        params["mesh_uis"] = uis
+    if f.journal is not None:
+        ids = run_read(driver, q.RESOLVE_JOURNAL, {"journal": f.journal}, database=database)[0][
+            "ids"
+        ]
+        if not ids:
+            raise InputError(f"no journal {f.journal!r} in the graph", field="journal")
+        params["journal_ids"] = ids
+    return params
+
+
+def _exact_start(params: dict[str, Any]) -> str:
+    """Where an exact scan starts: the most selective filter that is set."""
+    if params["mesh_uis"]:
+        return "mesh"
+    if params["journal_ids"]:
+        return "journal"
+    if params["min_year"] is not None or params["max_year"] is not None:
+        return "year"
+    return "all"
+
+
+def _hits(rows: list[dict[str, Any]]) -> list[Hit]:
+    return [Hit(r["pmid"], r["title"], r["year"], r["journal"], float(r["score"])) for r in rows]
+
+
+# --- semantic search ------------------------------------------------------------------------
+
+
+def search_vector(
+    driver: neo4j.Driver,
+    vector: Sequence[float],
+    *,
+    k: int = DEFAULT_K,
+    filters: Filters | None = None,
+    exclude: Sequence[str] = (),
+    overfetch: int = DEFAULT_OVERFETCH,
+    exact: bool | None = None,
+    database: str | None = None,
+) -> list[Hit]:
+    """Top-k articles by cosine to ``vector``, filtered, best first."""
+    _check_k(k)
+    if overfetch < 1:
+        raise ConfigError(f"overfetch must be >= 1, not {overfetch}")
+    params = _filter_params(driver, filters, database)
+    params.update(vector=[float(x) for x in vector], k=k, exclude=list(exclude))
+    if _use_index(driver, exact, database):
+        # Filters need the over-fetch; without them 2k candidates are re-scored exactly,
+        # which repairs the order the (quantised) index gives near the k-th place.
+        needs = (filters is not None and filters.active) or bool(exclude)
+        params["fetch"] = k * overfetch if needs else RESCORE_FACTOR * k
+        rows = run_read(driver, q.VECTOR_SEARCH_INDEX, params, database=database)
+        if len(rows) >= k:
+            return _hits(rows)
+    query = q.VECTOR_SEARCH_EXACT[_exact_start(params)]
+    return _hits(run_read(driver, query, params, database=database))
+
+
+def search_text(
+    driver: neo4j.Driver,
+    embedder: Embedder,
+    text: str,
+    *,
+    k: int = DEFAULT_K,
+    filters: Filters | None = None,
+    overfetch: int = DEFAULT_OVERFETCH,
+    exact: bool | None = None,
+    database: str | None = None,
+) -> list[Hit]:
+    """Semantic search: encode ``text`` with the model that made the vectors, then top-k."""
+    if not text.strip():
+        raise ConfigError("empty query text")
+    vector = embedder.encode([text])[0]
+    return search_vector(
+        driver, vector, k=k, filters=filters, overfetch=overfetch, exact=exact, database=database
+    )
+
+
+def article_vector(driver: neo4j.Driver, pmid: str, *, database: str | None = None) -> list[float]:
+    """The stored vector of an article; InputError when the article or its vector is missing."""
+    rows = run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(pmid)}, database=database)
+    if not rows:
+        raise InputError("no such article in the graph", record=str(pmid))
+    if rows[0]["vector"] is None:
+        raise InputError(
+            "article has no embedding (no text, or `pubgraph embed` has not reached it)",
+            record=str(pmid),
+            field="embedding",
+        )
+    return list(rows[0]["vector"])
+
+
+def similar(
+    driver: neo4j.Driver,
+    pmid: str,
+    *,
+    k: int = DEFAULT_K,
+    filters: Filters | None = None,
+    overfetch: int = DEFAULT_OVERFETCH,
+    exact: bool | None = None,
+    database: str | None = None,
+) -> list[Hit]:
+    """Nearest neighbours of an article by its stored vector, itself excluded."""
+    vector = article_vector(driver, pmid, database=database)
+    return search_vector(
+        driver,
+        vector,
+        k=k,
+        filters=filters,
+        exclude=[str(pmid)],
+        overfetch=overfetch,
+        exact=exact,
+        database=database,
+    )
+
+
+# --- citation-aware -------------------------------------------------------------------------
+
+
+def cited_neighbours(
+    driver: neo4j.Driver,
+    pmid: str,
+    *,
+    hops: int = 2,
+    k: int = DEFAULT_K,
+    database: str | None = None,
+) -> list[NeighbourHit]:
+    """Articles within ``hops`` undirected CITES hops (stubs count as bridges), by cosine."""
+    _check_k(k)
+    try:
+        query = q.cited_neighbours_query(hops)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    article_vector(driver, pmid, database=database)
+    rows = run_read(driver, query, {"pmid": str(pmid), "k": k}, database=database)
+    return [
+        NeighbourHit(
+            r["pmid"], r["title"], r["year"], r["journal"], float(r["score"]), hops=int(r["hops"])
+        )
+        for r in rows
+    ]
+
+
+def recommend(
+    driver: neo4j.Driver,
+    pmid: str,
+    *,
+    k: int = DEFAULT_K,
+    filters: Filters | None = None,
+    overfetch: int = DEFAULT_OVERFETCH,
+    exact: bool | None = None,
+    database: str | None = None,
+) -> list[Hit]:
+    """ "Similar but not cited": vector neighbours that are not within one CITES hop."""
+    _check_k(k)
+    article_vector(driver, pmid, database=database)
+    params = _filter_params(driver, filters, database)
+    params.update(pmid=str(pmid), k=k, exclude=[str(pmid)], fetch=k * overfetch)
+    if _use_index(driver, exact, database):
+        rows = run_read(driver, q.RECOMMEND_INDEX, params, database=database)
+        if len(rows) >= k:
+            return _hits(rows)
+    query = q.RECOMMEND_EXACT[_exact_start(params)]
+    return _hits(run_read(driver, query, params, database=database))
+
+
+def blended(
+    driver: neo4j.Driver,
+    pmid: str,
+    *,
+    alpha: float = 0.5,
+    k: int = DEFAULT_K,
+    relation: str = "cocitation",
+    overfetch: int = DEFAULT_OVERFETCH,
+    exact: bool | None = None,
+    database: str | None = None,
+) -> list[BlendedHit]:
+    """Rank by ``alpha * cosine + (1 - alpha) * links / max(links)``.
+
+    ``links`` is the co-citation count (articles citing both) or, with
+    ``relation="coupling"``, the number of shared references. Candidates are the vector
+    top ``k * overfetch`` plus every linked article that has a vector; the normalisation
+    divides by the largest link count among them.
+    """
+    _check_k(k)
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError(f"alpha must be within 0..1, not {alpha}")
+    if relation not in q.BLEND_RELATIONS:
+        raise ConfigError(f"relation must be one of {', '.join(q.BLEND_RELATIONS)}")
+    article_vector(driver, pmid, database=database)
+    mode = "index" if _use_index(driver, exact, database) else "exact"
+    rows = run_read(
+        driver,
+        q.BLENDED[(relation, mode)],
+        {"pmid": str(pmid), "k": k, "alpha": float(alpha), "fetch": k * overfetch},
+        database=database,
+    )
+    return [
+        BlendedHit(
+            r["pmid"],
+            r["title"],
+            r["year"],
+            r["journal"],
+            float(r["score"]),
+            cosine=float(r["cosine"]),
+            links=int(r["links"]),
+            links_norm=float(r["links_norm"]),
+        )
+        for r in rows
+    ]
+
+
+# --- explain --------------------------------------------------------------------------------
+
+
+def explain(
+    driver: neo4j.Driver,
+    pmid: str,
+    other: str,
+    *,
+    max_paths: int = 10,
+    database: str | None = None,
+) -> Explanation:
+    """Why ``other`` relates to ``pmid``: cosine, shared MeSH, shortest CITES paths (<= 3)."""
+    params = {"pmid": str(pmid), "other": str(other), "max_paths": int(max_paths)}
+    pair = run_read(driver, q.EXPLAIN_PAIR, params, database=database)
+    if not pair:
+        missing = [
+            p
+            for p in (pmid, other)
+            if not run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(p)}, database=database)
+        ]
+        bad = missing[0] if missing else pmid
+        raise InputError("no such article in the graph", record=str(bad))
+    p = pair[0]
+    mesh = run_read(driver, q.EXPLAIN_SHARED_MESH, params, database=database)
+    paths = run_read(driver, q.EXPLAIN_PATHS, params, database=database)
+    return Explanation(
+        pmid=p["pmid"],
+        other=p["other"],
+        title=p["title"],
+        other_title=p["other_title"],
+        cosine=None if p["cosine"] is None else float(p["cosine"]),
+        cocitations=int(p["cocitations"]),
+        shared_references=int(p["shared_references"]),
+        shared_mesh=tuple(MeshShare(m["ui"], m["name"], bool(m["major_in_both"])) for m in mesh),
+        paths=tuple(
+            sorted(
+                (CitationPath(tuple(r["pmids"]), tuple(r["citing"])) for r in paths),
+                key=lambda c: c.pmids,
+            )
+        ),
+    )
