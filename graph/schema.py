@@ -43,8 +43,10 @@ SHOW_INDEXES = (
     "SHOW INDEXES YIELD name, type, labelsOrTypes, properties, owningConstraint "
     "RETURN name, type, labelsOrTypes, properties, owningConstraint"
 )
-# Deleting in chunks keeps each transaction small on a large graph.
-DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+# Deleting in chunks keeps each transaction under the heap's transaction memory limit on a
+# large graph; relationships go first so a node chunk never drags its edges along.
+DELETE_RELATIONSHIPS = "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS"
+DELETE_NODES = "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS"
 GRAPH_COUNTS = "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data"
 
 
@@ -73,7 +75,9 @@ def reset_graph(
     schema commands, so they are quoted as identifiers (never values).
     """
     with driver.session(database=database or _default_db()) as session:
-        session.run(DELETE_ALL).consume()  # CALL IN TRANSACTIONS needs an auto-commit tx
+        # CALL ... IN TRANSACTIONS needs an auto-commit transaction.
+        session.run(DELETE_RELATIONSHIPS).consume()
+        session.run(DELETE_NODES).consume()
     if drop_schema:
         constraints = run_read(driver, SHOW_CONSTRAINTS, database=database)
         for r in constraints:

@@ -43,6 +43,14 @@ def files(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
     ] = True,
+    load: Annotated[
+        bool,
+        typer.Option(
+            "--load",
+            help="Also stream the records straight into Neo4j as they are parsed "
+            "(the same loader as `pubgraph graph load`; idempotent, safe to re-run).",
+        ),
+    ] = False,
 ) -> None:
     """Parse PubMed / PMC XML files into a Parquet file of records (streaming, flat memory).
 
@@ -50,8 +58,37 @@ def files(
     """
     from ingest.files import sync_files
 
-    summary = sync_files(paths, out, skip_bad=skip_bad, progress=progress, include_body=pmc_body)
+    if not load:
+        summary = sync_files(
+            paths, out, skip_bad=skip_bad, progress=progress, include_body=pmc_body
+        )
+        print_summary(summary)
+        return
+
+    from graph.db import connect
+    from ingest.load import StreamingLoad
+    from pubgraph.settings import get_settings
+
+    settings = get_settings()
+    with connect(settings) as driver:
+        stream = StreamingLoad(
+            driver, batch_size=settings.batch_size, database=settings.neo4j_database
+        )
+        try:
+            summary = sync_files(
+                paths, out, skip_bad=skip_bad, progress=progress, include_body=pmc_body,
+                on_record=stream.on_record,
+            )
+        finally:
+            # Rows parsed before a bad record are still loaded, then the error is raised.
+            loaded = stream.finish()
     print_summary(summary)
+    from rich.console import Console
+
+    figures = {k: v for k, v in loaded.as_dict().items() if isinstance(v, int | float)}
+    Console().print("loaded into Neo4j: " + ", ".join(
+        f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.1f}" for k, v in figures.items()
+    ))
 
 
 def print_summary(summary: IngestSummary) -> None:

@@ -213,13 +213,15 @@ def sync_files(
     progress: bool = True,
     include_body: bool = False,
     row_group_size: int = 2_000,
+    on_record: Callable[[Record, str], None] | None = None,
 ) -> IngestSummary:
     """Parse every file of ``paths`` (see :func:`iter_paths`) into the Parquet file ``out``.
 
     Crash-safe: rows go to ``<out>.partial``, renamed to ``out`` on success. In strict mode
     the first bad record raises InputError and the rows before it are kept in the
     ``.partial`` file (a valid Parquet file); with ``skip_bad`` bad records are skipped and
-    listed in the returned summary.
+    listed in the returned summary. ``on_record(record, source_file)`` sees every record
+    as it is written (``pubgraph ingest files --load`` streams them into Neo4j with it).
     """
     files = list(iter_paths(paths))
     total_bytes = sum(f.stat().st_size for f in files)
@@ -255,6 +257,8 @@ def sync_files(
                     seen.add(record.pmid)
                 counter.add(record)
                 writer.write(record, source_file)
+                if on_record is not None:
+                    on_record(record, source_file)
             counter.files += 1
     except BaseException:
         writer.abort()

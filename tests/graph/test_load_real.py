@@ -3,9 +3,11 @@ against the graph the rows describe, computed here independently with plain sets
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gzip
 import itertools
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,6 +28,7 @@ from ingest.records import RECORD_SCHEMA, Article, to_row
 pytestmark = pytest.mark.neo4j
 
 _WORK = Path(tempfile.mkdtemp(prefix="pubgraph-test-load-"))
+atexit.register(shutil.rmtree, _WORK, ignore_errors=True)
 
 
 @functools.cache
