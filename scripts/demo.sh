@@ -39,7 +39,7 @@ step "6. train: contrastive fine-tuning of the offline base model on the graph p
 # A full pass over every positive pair takes hours on a CPU; the demo trains a bounded
 # number of steps (PUBGRAPH_DEMO_TRAIN_STEPS) and `--resume` continues a stopped run.
 train_args=(--config configs/train.yaml --train-file "$out/pairs/pairs.parquet"
-            --output-dir "$out/model" --max-steps "${PUBGRAPH_DEMO_TRAIN_STEPS:-60}"
+            --output-dir "$out/model" --max-steps "${PUBGRAPH_DEMO_TRAIN_STEPS:-30}"
             --final-eval none)
 if [ -f "$out/model/pubgraph_train.json" ]; then
   echo "model already trained in $out/model (delete it to retrain)"
