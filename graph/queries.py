@@ -266,12 +266,6 @@ ON CREATE SET r.source = $source
 
 # --- stats --------------------------------------------------------------------------------
 
-LIST_LABELS = "CALL db.labels() YIELD label RETURN label ORDER BY label"
-
-LIST_RELATIONSHIP_TYPES = (
-    "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType ORDER BY 1"
-)
-
 COUNT_TEXT_ARTICLES = """
 MATCH (a:Article)
 WHERE a.stub = false
@@ -308,22 +302,3 @@ RETURN type(r) AS type,
        labels(b) AS b_labels, coalesce(b.pmid, b.ui, b.id, b.key) AS b_key,
        properties(r) AS props
 """
-
-
-def quote_name(name: str) -> str:
-    """A label or relationship type as a backtick-quoted Cypher identifier."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def count_label_query(label: str) -> str:
-    """``MATCH (n:Label) RETURN count(n)``: answered from the count store.
-
-    Labels cannot be parameters in a count-store lookup, so the caller passes a label it
-    read from ``db.labels()`` and this builder quotes it.
-    """
-    return f"MATCH (n:{quote_name(label)}) RETURN count(n) AS n"
-
-
-def count_type_query(rel_type: str) -> str:
-    """``MATCH ()-[r:TYPE]->() RETURN count(r)``: answered from the count store."""
-    return f"MATCH ()-[r:{quote_name(rel_type)}]->() RETURN count(r) AS n"

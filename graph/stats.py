@@ -1,8 +1,8 @@
 """Graph statistics and snapshots.
 
-``graph_stats`` answers from Neo4j's count store where it can (``MATCH (n:Label) RETURN
-count(n)`` and ``MATCH ()-[r:TYPE]->() RETURN count(r)``); only the text/stub split and the
-citations inside the corpus need a scan. ``graph_snapshot`` returns the whole graph as sets
+``graph_stats`` takes counts by label and type from Neo4j's count store
+(``graph.schema.graph_counts``); only the text/stub split and the citations inside the
+corpus need a query of their own. ``graph_snapshot`` returns the whole graph as sets
 of hashable tuples, for tests and for checking that two loads ended in the same graph.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import neo4j
 
 from graph import queries as q
+from graph.schema import graph_counts
 
 
 def _scalar(session: neo4j.Session, query: str) -> int:
@@ -25,11 +26,10 @@ def graph_stats(driver: neo4j.Driver, database: str | None = None) -> dict[str, 
     CITES, HAS_MESH, citations inside the corpus (both ends have text), and node counts by
     label and relationship counts by type.
     """
+    counts = graph_counts(driver, database=database)
+    by_label: dict[str, int] = counts["nodes"]
+    by_type: dict[str, int] = counts["relationships"]
     with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
-        labels = [r["label"] for r in s.run(q.LIST_LABELS)]
-        types = [r["relationshipType"] for r in s.run(q.LIST_RELATIONSHIP_TYPES)]
-        by_label = {label: _scalar(s, q.count_label_query(label)) for label in labels}
-        by_type = {t: _scalar(s, q.count_type_query(t)) for t in types}
         text = _scalar(s, q.COUNT_TEXT_ARTICLES)
         stubs = _scalar(s, q.COUNT_STUB_ARTICLES)
         deleted = _scalar(s, q.COUNT_DELETED_ARTICLES)

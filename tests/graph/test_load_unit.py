@@ -230,11 +230,6 @@ def test_every_write_statement_is_parameterised_unwind() -> None:
         assert text.strip().startswith("UNWIND $"), text
 
 
-def test_count_queries_quote_names() -> None:
-    assert q.count_label_query("Article") == "MATCH (n:`Article`) RETURN count(n) AS n"
-    assert q.count_type_query("we`ird") == "MATCH ()-[r:`we``ird`]->() RETURN count(r) AS n"
-
-
 def test_plan_batches_cuts_batches_and_defers_deletions_to_the_end_of_their_file() -> None:
     rows = [
         _row("1"), to_row(Deletion("9"), "f.xml"), _row("2"), _row("3"),
