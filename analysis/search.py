@@ -22,7 +22,7 @@ query falls back to exact scoring over the filtered set.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -261,11 +261,27 @@ def search_vector(
         # which repairs the order the (quantised) index gives near the k-th place.
         needs = (filters is not None and filters.active) or bool(exclude)
         params["fetch"] = k * overfetch if needs else RESCORE_FACTOR * k
-        rows = run_read(driver, q.VECTOR_SEARCH_INDEX, params, database=database)
-        if len(rows) >= k:
-            return _hits(rows)
-    query = q.VECTOR_SEARCH_EXACT[_exact_start(params)]
-    return _hits(run_read(driver, query, params, database=database))
+        return _index_then_exact(
+            driver, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT, params, k, database
+        )
+    return _hits(
+        run_read(driver, q.VECTOR_SEARCH_EXACT[_exact_start(params)], params, database=database)
+    )
+
+
+def _index_then_exact(
+    driver: neo4j.Driver,
+    index_query: str,
+    exact_queries: Mapping[str, str],
+    params: dict[str, Any],
+    k: int,
+    database: str | None,
+) -> list[Hit]:
+    """The index answer when it has k hits, else the exact query over the filtered set."""
+    rows = run_read(driver, index_query, params, database=database)
+    if len(rows) < k:
+        rows = run_read(driver, exact_queries[_exact_start(params)], params, database=database)
+    return _hits(rows)
 
 
 def search_text(
@@ -369,11 +385,10 @@ def recommend(
     params = _filter_params(driver, filters, database)
     params.update(pmid=str(pmid), k=k, exclude=[str(pmid)], fetch=k * overfetch)
     if _use_index(driver, exact, database):
-        rows = run_read(driver, q.RECOMMEND_INDEX, params, database=database)
-        if len(rows) >= k:
-            return _hits(rows)
-    query = q.RECOMMEND_EXACT[_exact_start(params)]
-    return _hits(run_read(driver, query, params, database=database))
+        return _index_then_exact(driver, q.RECOMMEND_INDEX, q.RECOMMEND_EXACT, params, k, database)
+    return _hits(
+        run_read(driver, q.RECOMMEND_EXACT[_exact_start(params)], params, database=database)
+    )
 
 
 def blended(

@@ -485,21 +485,29 @@ def parse_reference(ref: etree._Element) -> Reference | None:
             citation = text_of(child)
         elif tag == "ArticleIdList":
             for aid in child:
-                value = aid.text
-                if not value:
-                    continue
-                value = value.strip()
-                kind = aid.get("IdType")
-                if kind == "pubmed":
-                    if pmid is None and _is_pmid(value):
-                        pmid = value
-                elif kind == "doi":
-                    doi = doi or value or None
-                elif kind in ("pmc", "pmcid"):
-                    pmcid = pmcid or normalise_pmcid(value)
+                pmid, doi, pmcid = _reference_id(aid, pmid, doi, pmcid)
     if pmid is None and doi is None and pmcid is None and citation is None:
         return None
     return Reference(pmid, doi, pmcid, citation)
+
+
+def _reference_id(
+    aid: etree._Element, pmid: str | None, doi: str | None, pmcid: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """Fold one ``<ArticleId>`` of a reference into (pmid, doi, pmcid); the first wins."""
+    value = aid.text
+    if not value:
+        return pmid, doi, pmcid
+    value = value.strip()
+    kind = aid.get("IdType")
+    if kind == "pubmed":
+        if pmid is None and _is_pmid(value):
+            pmid = value
+    elif kind == "doi":
+        doi = doi or value or None
+    elif kind in ("pmc", "pmcid"):
+        pmcid = pmcid or normalise_pmcid(value)
+    return pmid, doi, pmcid
 
 
 def parse_references(reference_list: etree._Element | None) -> tuple[Reference, ...]:
@@ -522,18 +530,7 @@ def parse_references(reference_list: etree._Element | None) -> tuple[Reference, 
         elif tag == "Citation":
             citation = text_of(el)
         else:
-            value = el.text
-            if not value:
-                continue
-            value = value.strip()
-            kind = el.get("IdType")
-            if kind == "pubmed":
-                if pmid is None and _is_pmid(value):
-                    pmid = value
-            elif kind == "doi":
-                doi = doi or value or None
-            elif kind in ("pmc", "pmcid"):
-                pmcid = pmcid or normalise_pmcid(value)
+            pmid, doi, pmcid = _reference_id(el, pmid, doi, pmcid)
     if started and (pmid or doi or pmcid or citation):
         out.append(Reference(pmid, doi, pmcid, citation))
     return tuple(out)
