@@ -32,9 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pubgraph.settings import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SHARED = Path(os.environ.get("PUBGRAPH_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 
 CLEAR = """
 MATCH (a:Article) WHERE a.embedding IS NOT NULL

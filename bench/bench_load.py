@@ -38,9 +38,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pubgraph.settings import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SHARED = Path(os.environ.get("PUBGRAPH_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 FILES = ("pubmed20n0014", "pubmed21n1298")
 
 # --- the naive baseline: one transaction per article, one MERGE per node/relationship ---

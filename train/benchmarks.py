@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,22 +19,6 @@ from pubgraph.errors import InputError
 
 BIOSSES_FILES = ("train.tsv", "dev.tsv", "test.tsv")
 BIOSSES_COLUMNS = ("sentence1", "sentence2", "score")
-
-
-def shared_data_dir(explicit: str | Path | None = None) -> Path:
-    """The shared data folder: ``explicit``, else ``$PUBGRAPH_SHARED_DATA``, else
-    ``../shared/data`` beside the repository (or the current directory)."""
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("PUBGRAPH_SHARED_DATA")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[1]
-    for base in (repo, Path.cwd()):
-        candidate = base / ".." / "shared" / "data"
-        if candidate.is_dir():
-            return candidate.resolve()
-    return (repo / ".." / "shared" / "data").resolve()
 
 
 @dataclass(frozen=True)
@@ -69,8 +52,10 @@ def read_biosses(folder: str | Path, files: tuple[str, ...] = BIOSSES_FILES) -> 
                     score = float(row["score"])
                 except (TypeError, ValueError):
                     raise InputError(
-                        f"score is not a number: {row['score']!r}", file=str(path),
-                        record=f"row {i}", field="score",
+                        f"score is not a number: {row['score']!r}",
+                        file=str(path),
+                        record=f"row {i}",
+                        field="score",
                     ) from None
                 s1.append(row["sentence1"])
                 s2.append(row["sentence2"])

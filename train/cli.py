@@ -137,8 +137,8 @@ def eval_command(
     from rich.progress import Progress
 
     from pubgraph.errors import TrainingError
+    from pubgraph.settings import shared_data_dir
     from train import evaluate, report
-    from train.benchmarks import shared_data_dir
     from train.trainer import read_meta, write_results
 
     shared = shared_data_dir(shared_data)

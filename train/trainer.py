@@ -108,8 +108,8 @@ def build_evaluator(table: PairTable | None, name: str = "val") -> Any:
 
 def final_tasks(cfg: TrainConfig, data: TrainData) -> list[Any]:
     """The evaluation tasks ``cfg.final_eval`` names."""
+    from pubgraph.settings import shared_data_dir
     from train import evaluate
-    from train.benchmarks import shared_data_dir
 
     tasks = []
     for spec in cfg.final_eval:

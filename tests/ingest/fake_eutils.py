@@ -23,7 +23,6 @@ answer (``reset``), and expiring every WebEnv (``expire``).
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import secrets
 import threading
@@ -41,8 +40,10 @@ from xml.sax.saxutils import escape
 import pytest
 from lxml import etree
 
+from pubgraph.settings import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("PUBGRAPH_SHARED_DATA", REPO / ".." / "shared" / "data"))
+SHARED = shared_data_dir()
 SMALL_FILES = tuple(sorted((SHARED / "pubmed_small").glob("*.xml")))
 
 _MONTHS = {
