@@ -10,12 +10,12 @@ Formats (one split at a time; Parquet, or CSV when the output ends in ``.csv``):
 * ``labelled``: every pair as ``text1, text2, label`` (+ ``pmid_a, pmid_b, strategy,
   score``);
 * ``citations``: the held-out relevance lists for retrieval evaluation: for each article
-  of the split, the articles of the same split it cites or is co-cited with
-  (``pmid, relevant_pmids``); articles with none are left out. Default file
-  ``citations_<split>.parquet`` (the trainer reads ``citations_test.parquet``);
-* ``texts``: ``pmid, title, abstract, text, split`` of every article in the run's pairs and
-  of the whole ``--split`` (default file ``texts.parquet``, which the trainer reads beside
-  ``pairs.parquet``).
+  of the split, the text articles (of any split) it cites, is cited by, is co-cited with or
+  shares 2+ references with (``pmid, relevant_pmids``); articles with none are left out.
+  Default file ``citations_<split>.parquet`` (the trainer reads ``citations_test.parquet``);
+* ``texts``: ``pmid, title, abstract, text, split`` of every article in the run's pairs, of
+  the whole ``--split`` and of its citation lists when exported first (default file
+  ``texts.parquet``, which the trainer reads beside ``pairs.parquet``).
 
 ``export_all`` writes everything the trainer reads into the run directory.
 
@@ -39,6 +39,8 @@ from pairing.config import SPLITS
 from pairing.jobs import read_pairs, read_splits, run_dir
 from pubgraph.errors import PairingError
 
+# Bibliographic coupling counts as citation-related from this many shared references.
+COUPLING_MIN_SHARED = 2
 FORMATS: tuple[str, ...] = ("pairs", "triplets", "labelled", "citations", "texts")
 
 
@@ -103,20 +105,27 @@ def citation_lists(
     driver: neo4j.Driver,
     pmids: Sequence[str],
     *,
+    min_shared: int = COUPLING_MIN_SHARED,
     batch_size: int = 1000,
     database: str | None = None,
 ) -> dict[str, list[str]]:
-    """For each of ``pmids``: the others of ``pmids`` it cites or is co-cited with."""
-    members = set(pmids)
-    ordered = sorted(members)
+    """For each of ``pmids``: the text articles, of any split, it is citation-related to
+    (cites, is cited by, is co-cited with, or shares ``min_shared``+ references with).
+
+    Other splits count because the query article is held out: pairing drops every pair
+    that crosses splits, so no training pair links a test article to anything."""
+    ordered = sorted(set(pmids))
     out: dict[str, list[str]] = {}
     for i in range(0, len(ordered), batch_size):
         rows = run_read(
-            driver, q.CITED_AND_COCITED, {"pmids": ordered[i : i + batch_size]}, database=database
+            driver,
+            q.CITATION_RELATED,
+            {"pmids": ordered[i : i + batch_size], "min_shared": min_shared},
+            database=database,
         )
         for r in rows:
             pmid = str(r["pmid"])
-            relevant = sorted({str(x) for x in r["relevant_pmids"]} & members - {pmid})
+            relevant = sorted({str(x) for x in r["relevant_pmids"]} - {pmid})
             if relevant:
                 out[pmid] = relevant
     return dict(sorted(out.items()))
@@ -255,6 +264,12 @@ def export_run(
         split_of = read_splits(directory)
         wanted = {x for p in read_pairs(directory) for x in (str(p["pmid_a"]), str(p["pmid_b"]))}
         wanted |= {p for p, s in split_of.items() if s == split}
+        cite_file = default_export_path(directory, "citations", split)
+        if cite_file.exists():
+            import pandas as pd
+
+            lists = pd.read_parquet(cite_file, columns=["relevant_pmids"])["relevant_pmids"]
+            wanted |= {str(x) for rel in lists for x in rel}
         found = fetch_articles(driver, sorted(wanted), batch_size=batch_size, database=database)
         rows = []
         for pmid, (title, abstract) in sorted(found.items()):

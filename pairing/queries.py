@@ -291,18 +291,25 @@ WHERE a.stub = false
 RETURN count(DISTINCT m) AS n
 """
 
-# Held-out relevance: the text articles each of $pmids cites or is co-cited with (the
-# caller keeps those of the same split; a set lookup in Python beats `IN $list` per row).
-CITED_AND_COCITED = """
+# Held-out relevance: the text articles each of $pmids is citation-related to: it cites them
+# or is cited by them, is co-cited with them, or shares >= $min_shared references with them
+# (bibliographic coupling; stubs count as references).
+CITATION_RELATED = """
 UNWIND $pmids AS pmid
 MATCH (a:Article {pmid: pmid})
 CALL (a) {
-  MATCH (a)-[:CITES]->(b:Article)
+  MATCH (a)-[:CITES]-(b:Article)
   WHERE b.stub = false AND b <> a
   RETURN b.pmid AS rel
   UNION
   MATCH (a)<-[:CITES]-(:Article)-[:CITES]->(b:Article)
   WHERE b.stub = false AND b <> a
+  RETURN b.pmid AS rel
+  UNION
+  MATCH (a)-[:CITES]->(r:Article)<-[:CITES]-(b:Article)
+  WHERE b.stub = false AND b <> a
+  WITH b, count(DISTINCT r) AS shared
+  WHERE shared >= $min_shared
   RETURN b.pmid AS rel
 }
 RETURN a.pmid AS pmid, collect(rel) AS relevant_pmids

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
+
 DEFAULT_BENCHMARKS = "biosses,pubmedqa"
 
 
@@ -118,7 +120,13 @@ def eval_command(
     max_seq_length: Annotated[
         int | None, typer.Option(help="Truncate inputs to this many tokens.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the citation candidates.")] = 42,
+    seed: Annotated[int, typer.Option(help="Seed of the citation candidates and subsamples.")] = 42,
+    max_pairs: Annotated[
+        int, typer.Option(min=0, help="Held-out pairs to score at most (seeded sample; 0 = all).")
+    ] = MAX_EVAL_PAIRS,
+    max_queries: Annotated[
+        int, typer.Option(min=0, help="Citation and title->abstract queries at most (0 = all).")
+    ] = MAX_EVAL_QUERIES,
     base_results: Annotated[
         Path | None,
         typer.Option(help="metrics.json/comparison.json of an earlier run with the same --vs "
@@ -144,7 +152,9 @@ def eval_command(
     shared = shared_data_dir(shared_data)
     tasks: list[evaluate.EvalTask] = []
     if pairs is not None:
-        found = evaluate.tasks_from_pairs_dir(pairs, seed=seed)
+        found = evaluate.tasks_from_pairs_dir(
+            pairs, seed=seed, max_pairs=max_pairs or None, max_queries=max_queries or None
+        )
         if not found:
             raise TrainingError(f"{pairs}: no pairs.parquet, citations_test.parquet or texts "
                                 "file to evaluate on")

@@ -17,6 +17,11 @@ LOSSES = ("cosine", "contrastive", "online_contrastive", "triplet", "mnrl", "cac
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 EVAL_TASKS = ("pairs", "eval_file", "biosses", "pubmedqa")
 
+# Default caps of the graph evaluation tasks (seeded subsamples): minutes, not hours, on a
+# 2-core CPU.
+MAX_EVAL_PAIRS = 2000
+MAX_EVAL_QUERIES = 1000
+
 # Fast mode: a tiny model and a handful of steps, for tests and smoke runs.
 FAST_MAX_STEPS = 6
 FAST_BATCH_SIZE = 4

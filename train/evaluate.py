@@ -17,6 +17,7 @@ and the fine-tuned model see exactly the same inputs.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ import numpy as np
 
 from train import metrics
 from train.benchmarks import RetrievalSet, ScoredPairs, read_biosses, read_pubmedqa
+from train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
 from train.data import PairTable, find_texts_file, load_pairs, read_table, read_texts
 
 if TYPE_CHECKING:
@@ -285,13 +287,30 @@ def _relevant_ids(value: Any) -> set[str]:
     return {p[:-2] if p.endswith(".0") else p for p in parts if p}
 
 
+def _sample(items: list[str], limit: int | None, seed: int) -> list[str]:
+    """At most ``limit`` of ``items`` (sorted), drawn with a seeded generator."""
+    items = sorted(items)
+    if limit is None or len(items) <= limit:
+        return items
+    return sorted(random.Random(seed).sample(items, limit))
+
+
 def tasks_from_pairs_dir(
-    folder: str | Path, *, split: str = "test", n_negatives: int = 25, seed: int = 42
+    folder: str | Path,
+    *,
+    split: str = "test",
+    n_negatives: int = 25,
+    seed: int = 42,
+    max_pairs: int | None = MAX_EVAL_PAIRS,
+    max_queries: int | None = MAX_EVAL_QUERIES,
 ) -> list[EvalTask]:
     """The graph tasks a pairing output folder supports: held-out pairs (``split`` rows of
     ``pairs.parquet``, or of ``folder`` itself when it is a pair file), citation prediction
     (``citations_test.parquet``), and title -> abstract retrieval over the test articles
-    (needs a texts file with title and abstract)."""
+    (needs a texts file with title and abstract).
+
+    Larger sets are subsampled (seeded) to ``max_pairs`` pairs and ``max_queries`` queries
+    per task, so that an evaluation on CPU takes minutes; ``None`` keeps everything."""
     path = Path(folder)
     if path.is_file():  # a pair file given directly: its folder holds the rest
         folder, pair_file = path.parent, path
@@ -303,6 +322,9 @@ def tasks_from_pairs_dir(
     test_pmids: set[str] = set()
     if pair_file is not None:
         table = load_pairs(pair_file, split=split, texts_file=texts_file, require_split=False)
+        if max_pairs is not None and len(table) > max_pairs:
+            frame = table.frame.sample(n=max_pairs, random_state=seed).sort_index()
+            table = dataclasses.replace(table, frame=frame)
         if len(table):
             tasks.append(labelled_pairs_task(f"pairs:{split}", table,
                                              f"{len(table)} {split}-split graph pairs"))
@@ -317,14 +339,13 @@ def tasks_from_pairs_dir(
         if own is not None:
             for pmid, text in own["text"].items():
                 pool.setdefault(str(pmid), text)
-        queries = {}
         relevant = {}
         for pmid, rel in zip(cites["pmid"], cites["relevant_pmids"], strict=True):
             key = str(pmid)
             key = key[:-2] if key.endswith(".0") else key
             if key in pool:
-                queries[key] = pool[key]
                 relevant[key] = _relevant_ids(rel)
+        queries = {k: pool[k] for k in _sample(list(relevant), max_queries, seed)}
         test_pmids.update(queries)
         task = citation_task("citations", queries, relevant, pool, n_negatives=n_negatives,
                              seed=seed)
@@ -334,6 +355,9 @@ def tasks_from_pairs_dir(
         test_pmids.update(str(p) for p in articles.index[articles["split"] == split])
     if articles is not None and test_pmids:
         ta = title_abstract_set(articles, test_pmids)
+        keep = _sample(list(ta.queries), max_queries, seed)
+        ta = RetrievalSet({k: ta.queries[k] for k in keep}, {k: ta.corpus[k] for k in keep},
+                          {k: ta.relevant[k] for k in keep})
         if len(ta.queries) >= 2:
             tasks.append(retrieval_task(
                 "title_abstract", ta, f"{len(ta.queries)} test articles: title -> own abstract"

@@ -29,6 +29,7 @@ from ingest.pubmed import iter_pubmed
 from ingest.records import Article, Deletion, Record, Reference, to_row
 from pubgraph.errors import InputError
 from tests.ingest.fake_eutils import (
+    SHARED,
     SMALL_FILES,
     FakeArticle,
     FakeEutils,
@@ -440,7 +441,7 @@ def test_citations_added_on_resume_cover_earlier_batches(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_thirty_thousand_records_through_the_real_cap(tmp_path: Path) -> None:
     """A whole baseline file (30,000 records, 1976-80) served under the real 9,999 cap."""
-    big = SMALL_FILES[0].parent.parent / "pubmed" / "pubmed20n0014.xml.gz"
+    big = SHARED / "pubmed" / "pubmed20n0014.xml.gz"
     if not big.is_file():
         pytest.skip(f"{big} not found")
     corpus = load_corpus.__wrapped__((big,))  # not kept in the cache after the test

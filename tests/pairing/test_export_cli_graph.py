@@ -73,16 +73,17 @@ def test_citation_lists_of_the_test_split(graph_db: neo4j.Driver, tmp_path: Path
     assert s.path.name == "citations_test.parquet"
     frame = pd.read_parquet(s.path)
     got = {r.pmid: list(r.relevant_pmids) for r in frame.itertuples()}
-    # cited text articles + co-cited text articles (stubs 101..103 and deleted 9 excluded);
-    # 7 cites only a stub and is left out.
+    # Text articles cited, citing, co-cited, or sharing >= 2 references (stubs count as
+    # references: 1 and 4 share 2, 3, 101, 102; 6 and 8 share 1, 2). Stubs 101..103 and
+    # deleted 9 are never relevant; 7 shares only one reference (101) and is left out.
     assert got == {
-        "1": ["2", "3"],
-        "2": ["1", "3"],
-        "3": ["2"],
-        "4": ["2", "3"],
-        "5": ["2", "3"],
-        "6": ["1", "2"],
-        "8": ["1", "2"],
+        "1": ["2", "3", "4", "5", "6", "8"],
+        "2": ["1", "3", "4", "5", "6", "8"],
+        "3": ["1", "2", "4", "5"],
+        "4": ["1", "2", "3", "5"],
+        "5": ["1", "2", "3", "4"],
+        "6": ["1", "2", "8"],
+        "8": ["1", "2", "6"],
     }
     assert s.skipped == {"articles_without_relevant": 1}
 

@@ -99,3 +99,23 @@ def test_csv_task(tiny_model, labelled_csv: Path) -> None:
 def test_pair_file_given_directly(pairs_dir: Path) -> None:
     direct = evaluate.tasks_from_pairs_dir(pairs_dir / "pairs.parquet", split="validation")
     assert {t.name for t in direct} == {"pairs:validation", "citations", "title_abstract"}
+
+
+def test_graph_tasks_are_capped_by_seeded_samples(pairs_dir: Path) -> None:
+    full = {t.name: t for t in evaluate.tasks_from_pairs_dir(pairs_dir, max_pairs=None,
+                                                             max_queries=None)}
+    assert full["pairs:test"].size > 3 and full["title_abstract"].size > 2
+    capped = {t.name: t for t in evaluate.tasks_from_pairs_dir(pairs_dir, max_pairs=3,
+                                                               max_queries=2)}
+    assert capped["pairs:test"].size == 3
+    assert capped["title_abstract"].size == 2
+    assert capped["citations"].size == min(2, full["citations"].size)
+
+
+def test_subsamples_are_seeded() -> None:
+    items = [str(i) for i in range(100)]
+    a = evaluate._sample(items, 10, seed=1)
+    assert a == evaluate._sample(list(reversed(items)), 10, seed=1)  # order-independent
+    assert a != evaluate._sample(items, 10, seed=2)
+    assert len(a) == 10 and set(a) < set(items)
+    assert evaluate._sample(items, None, seed=1) == sorted(items)
