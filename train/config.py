@@ -60,6 +60,7 @@ class TrainConfig:
     test_split: str = "test"
     strategies: tuple[str, ...] = ()
     max_train_pairs: int | None = None
+    max_eval_pairs: int | None = MAX_EVAL_PAIRS
     loss: str = "mnrl"
     negative_target: float = 0.0
     margin: float | None = None

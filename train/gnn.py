@@ -9,7 +9,8 @@ Numbered steps, as in sentence-transformers' training scripts:
    that is 1 for a node without a vector (its vector part is zeros). Edges: CITES, undirected
    for message passing, and shared-MeSH edges (a pairing run's ``shared_mesh`` pairs, or a
    Cypher query with an IDF cap).
-2. **Split** (``split_edges``, pure): the targets are CITES edges between two text articles.
+2. **Split** (``split_edges``, pure): the targets are CITES edges between two text articles
+   (with ``targets="cites+mesh"`` also the shared-MeSH edges).
    A node is *train-side* when it is a train article (pairing run's ``splits.parquet``) or
    a stub. Training sees only edges whose two ends are train-side: it never touches a
    validation/test/unsplit article. Test targets have both ends in test. Evaluation runs
@@ -59,6 +60,7 @@ STUB = "stub"
 SPLITS_FILE = "splits.parquet"
 PAIRS_FILE = "pairs.parquet"
 MESH_SOURCES = ("pairs", "cypher", "none")
+TARGET_KINDS = ("cites", "cites+mesh")
 CONTEXTS = ("train", "observed")
 
 Log = Callable[[str], None]
@@ -78,6 +80,7 @@ class GnnConfig:
     stubs: bool = True
     min_stub_citers: int = 2
     mesh: str = "pairs"
+    targets: str = "cites"
     mesh_k: int = 2
     mesh_max_df: float = 0.005
     mesh_min_idf: float = 8.0
@@ -91,6 +94,11 @@ class GnnConfig:
         if self.mesh not in MESH_SOURCES:
             raise TrainingError(f"unknown MeSH edge source {self.mesh!r} (choose from "
                                 f"{', '.join(MESH_SOURCES)})")
+        if self.targets not in TARGET_KINDS:
+            raise TrainingError(f"unknown link targets {self.targets!r} (choose from "
+                                f"{', '.join(TARGET_KINDS)})")
+        if self.targets == "cites+mesh" and self.mesh == "none":
+            raise TrainingError("targets cites+mesh needs MeSH edges (--mesh pairs or cypher)")
         for name in ("epochs", "hidden", "out_dim", "batch_size", "candidates", "page",
                      "threads", "min_stub_citers", "mesh_k"):
             if getattr(self, name) < 1:
@@ -377,18 +385,35 @@ def export_graph(
 # -- 2. splits ------------------------------------------------------------------------------
 
 
-def split_edges(export: GraphExport) -> EdgeSplit:
-    """Training/test targets and the message-passing edge sets (see the module docstring)."""
+def split_edges(export: GraphExport, targets: str = "cites") -> EdgeSplit:
+    """Training/test targets and the message-passing edge sets (see the module docstring).
+
+    ``targets`` is ``cites`` (CITES between two text articles) or ``cites+mesh`` (also the
+    shared-MeSH edges: a corpus whose articles seldom cite each other still has them)."""
     split = np.asarray(export.split, dtype=object)
     train_side = (split == TRAIN) | (split == STUB)
     is_test = split == TEST
     is_text = split != STUB
-    cites = _undirected_unique(export.cites)
-    both_text = is_text[cites[0]] & is_text[cites[1]]
-    train_t = cites[:, both_text & (split[cites[0]] == TRAIN) & (split[cites[1]] == TRAIN)]
-    # Test targets keep their direction (citing, cited) for the ranking task.
+    links = export.cites if targets == "cites" else np.concatenate([export.cites, export.mesh],
+                                                                    axis=1)
+    undirected = _undirected_unique(links)
+    both_text = is_text[undirected[0]] & is_text[undirected[1]]
+    train_t = undirected[:, both_text & (split[undirected[0]] == TRAIN)
+                         & (split[undirected[1]] == TRAIN)]
+    # Test targets keep their direction (citing, cited) for the ranking task; a MeSH edge
+    # whose pair is already a test citation is not counted twice.
     directed = export.cites
     test_t = directed[:, is_test[directed[0]] & is_test[directed[1]]]
+    if targets != "cites":
+        seen = {(min(a, b), max(a, b)) for a, b in test_t.T.tolist()}
+        extra = []
+        for a, b in export.mesh.T.tolist():
+            key = (min(a, b), max(a, b))
+            if is_test[a] and is_test[b] and key not in seen:
+                seen.add(key)
+                extra.append((a, b))
+        if extra:
+            test_t = np.concatenate([test_t, np.asarray(extra, dtype=np.int64).T], axis=1)
 
     edges = _undirected_unique(np.concatenate([export.cites, export.mesh], axis=1))
     if edges.size:
@@ -700,7 +725,7 @@ def run_gnn(
     say = log or (lambda _m: None)
     start = time.perf_counter()
     export = export_graph(driver, run_dir, cfg, features=features, database=database, log=say)
-    edges = split_edges(export)
+    edges = split_edges(export, cfg.targets)
     say(f"graph: {export.counts()}; edges: {edges.counts()}")
     model, losses = train_model(export, edges, cfg, progress=progress)
     task = link_task(export, edges, candidates=cfg.candidates, seed=cfg.seed)
@@ -724,7 +749,8 @@ def run_gnn(
     elif write_back:
         say("GNN does not beat text cosine on the test AUC: graph_embedding not written")
     seconds = time.perf_counter() - start
-    note = (f"Test: {task.size} CITES edges with both ends in the test split of "
+    kind = "CITES" if cfg.targets == "cites" else "CITES and shared-MeSH"
+    note = (f"Test: {task.size} {kind} edges with both ends in the test split of "
             f"{Path(run_dir).name}, as many random test-test non-edges (AUC, AP), and each cited "
             f"article ranked among up to {cfg.candidates} random test articles (MRR, hits@10). "
             "'train edges': test articles isolated in message passing; 'train + observed': "

@@ -38,6 +38,10 @@ def gnn_train_command(
         str, typer.Option(help="Shared-MeSH edges: pairs (the run's shared_mesh pairs), "
                                "cypher (IDF-capped query) or none.")
     ] = "pairs",
+    targets: Annotated[
+        str, typer.Option(help="Links to predict: cites, or cites+mesh (also the shared-MeSH "
+                               "edges, for corpora whose articles seldom cite each other).")
+    ] = "cites",
     stubs: Annotated[
         bool, typer.Option(help="Include stubs cited by >= 2 text articles as nodes.")
     ] = True,
@@ -63,7 +67,7 @@ def gnn_train_command(
     from train.gnn import GnnConfig, read_splits, run_gnn
 
     cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, seed=seed, stubs=stubs,
-                    mesh=mesh, candidates=candidates, limit=limit, threads=threads)
+                    mesh=mesh, targets=targets, candidates=candidates, limit=limit, threads=threads)
     cfg.validate()
     read_splits(pairs)  # fail on a bad run directory before connecting
     target = out or Path("runs") / "gnn" / pairs.resolve().name

@@ -60,9 +60,11 @@ def load_train_data(cfg: TrainConfig) -> TrainData:
         raise TrainingError(f"{cfg.train_file}: no training pairs with texts")
     if cfg.eval_file:
         ev: PairTable | None = load_pairs(cfg.eval_file, split=cfg.eval_split,
-                                          texts_file=cfg.texts_file, require_split=False)
+                                          texts_file=cfg.texts_file, require_split=False,
+                                          limit=cfg.max_eval_pairs, seed=cfg.seed)
     elif _eval_split(cfg.eval_split, splits):
-        ev = load_pairs(cfg.train_file, split=_eval_split(cfg.eval_split, splits), **common)
+        ev = load_pairs(cfg.train_file, split=_eval_split(cfg.eval_split, splits),
+                        limit=cfg.max_eval_pairs, **common)
     else:
         ev = None
     test = (

@@ -154,6 +154,25 @@ def test_split_rule_keeps_every_non_train_article_out_of_training() -> None:
     assert edges.all_message.shape[1] == 2 * 10  # 8 distinct cite pairs + 2 new mesh pairs
 
 
+def test_mesh_edges_as_targets() -> None:
+    split = ("train", "train", "train", "test", "test", "test", "stub")
+    cites = [(0, 1), (3, 4), (0, 6)]
+    mesh = [(1, 2), (4, 3), (4, 5), (2, 3), (5, 6)]
+    cites_only = gnn.split_edges(_export(split, cites, mesh))
+    assert {tuple(e) for e in cites_only.train_targets.T} == {(0, 1)}
+    assert {tuple(e) for e in cites_only.test_targets.T} == {(3, 4)}
+    both = gnn.split_edges(_export(split, cites, mesh), "cites+mesh")
+    assert {tuple(e) for e in both.train_targets.T} == {(0, 1), (1, 2)}
+    # (4, 3) repeats the test citation 3-4; (2, 3) crosses splits; (5, 6) has a stub end
+    assert {tuple(e) for e in both.test_targets.T} == {(3, 4), (4, 5)}
+    # message passing is the same whatever the targets
+    assert np.array_equal(both.observed_message, cites_only.observed_message)
+    with pytest.raises(TrainingError, match="targets"):
+        gnn.GnnConfig(targets="mesh-only").validate()
+    with pytest.raises(TrainingError, match="needs MeSH"):
+        gnn.GnnConfig(targets="cites+mesh", mesh="none").validate()
+
+
 def test_metrics_reward_the_right_ranking() -> None:
     split = ("test",) * 6
     export = _export(split, [(0, 1), (2, 3), (4, 5)])
