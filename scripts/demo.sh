@@ -52,3 +52,13 @@ fi
 step "7. evaluate: fine-tuned vs base on held-out graph pairs, citations, retrieval, BIOSSES, PubMedQA"
 "$pg" eval "$out/model" --vs sentence-transformers/all-MiniLM-L6-v2 --pairs "$out/pairs" \
   --out "$out/eval"
+
+step "8. embeddings: vectors on Article nodes + vector index, then queries that use them"
+# Encoding all ~51k articles takes about an hour on 2 cores; the demo encodes a bounded
+# number (PUBGRAPH_DEMO_EMBED_LIMIT, 0 = all). A re-run encodes only what is still missing.
+embed_limit="${PUBGRAPH_DEMO_EMBED_LIMIT:-2000}"
+embed_args=(--model "$out/model" --no-progress)
+[ "$embed_limit" != "0" ] && embed_args+=(--limit "$embed_limit")
+"$pg" embed "${embed_args[@]}"
+"$pg" search text "insulin resistance in skeletal muscle" --top 5
+"$pg" embeddings export --out "$out/embeddings.parquet"

@@ -51,6 +51,9 @@ def gnn_train_command(
     hidden: Annotated[int, typer.Option(help="Hidden layer width.")] = 128,
     dim: Annotated[int, typer.Option(help="Output embedding dimension.")] = 64,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 0.01,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Target edges per step (one full-graph forward each).")
+    ] = 256,
     candidates: Annotated[
         int, typer.Option(help="Random test articles each cited article is ranked among.")
     ] = 50,
@@ -66,7 +69,8 @@ def gnn_train_command(
     from graph.db import connect
     from train.gnn import GnnConfig, read_splits, run_gnn
 
-    cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, seed=seed, stubs=stubs,
+    cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, batch_size=batch_size,
+                    seed=seed, stubs=stubs,
                     mesh=mesh, targets=targets, candidates=candidates, limit=limit, threads=threads)
     cfg.validate()
     read_splits(pairs)  # fail on a bad run directory before connecting
