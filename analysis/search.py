@@ -15,8 +15,8 @@ Every function takes a driver and plain parameters and returns typed rows:
 Scores are plain cosine similarities (``-1..1``). Top-k uses the vector index when it is
 online and holds at least ``EXACT_BELOW`` vectors; otherwise (small graphs, no index) it
 scores every candidate exactly with ``vector.similarity.cosine``. With filters the index is
-over-fetched (``k * overfetch``); when fewer than ``k`` candidates survive the filters the
-query falls back to exact scoring over the filtered set.
+over-fetched (``k * overfetch``); when fewer than ``k`` candidates survive the filters, one
+wider pass (``WIDE_FETCH`` candidates) follows, and then exact scoring over the filtered set.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ EXACT_BELOW = 1000
 DEFAULT_K = 10
 DEFAULT_OVERFETCH = 10
 RESCORE_FACTOR = 2
+# When a filtered index pass finds fewer than k, one wider pass comes before an exact scan:
+# a filter that keeps a large share of the articles (a busy year) seldom needs the scan.
+WIDE_FETCH = 1000
 
 
 # --- result rows ----------------------------------------------------------------------------
@@ -277,8 +280,11 @@ def _index_then_exact(
     k: int,
     database: str | None,
 ) -> list[Hit]:
-    """The index answer when it has k hits, else the exact query over the filtered set."""
+    """The index answer when it has k hits (after one wider pass of ``WIDE_FETCH``
+    candidates if needed), else the exact query over the filtered set."""
     rows = run_read(driver, index_query, params, database=database)
+    if len(rows) < k and params["fetch"] < WIDE_FETCH:
+        rows = run_read(driver, index_query, {**params, "fetch": WIDE_FETCH}, database=database)
     if len(rows) < k:
         rows = run_read(driver, exact_queries[_exact_start(params)], params, database=database)
     return _hits(rows)

@@ -204,7 +204,7 @@ def test_overfetch_shortfall_falls_back_to_exact(indexed: neo4j.Driver, corpus: 
     k = 4
     allowed = {p for p in corpus.pmids if corpus.year[p] == 2009}
     # Precondition: the index's top-k (overfetch 1) holds fewer than k allowed articles,
-    # so only the exact fallback can fill the result.
+    # so only the wider index pass (or the exact fallback after it) can fill the result.
     assert len(set(corpus.top(QUERY, k)) & allowed) < k <= len(allowed)
     hits = s.search_vector(
         indexed,

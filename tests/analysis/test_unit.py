@@ -177,3 +177,38 @@ def test_writer_reraises_a_failed_write_in_the_caller() -> None:
     with pytest.raises(RuntimeError, match="write failed"):
         w.close()
     assert written == [1]
+
+
+def test_short_filtered_index_pass_widens_before_the_exact_scan(monkeypatch) -> None:
+    from analysis import search
+
+    calls: list[tuple[str, int | None]] = []
+    answers = {"first": 3, "wide": 10}
+
+    def fake_run_read(driver, query, params, database=None):
+        if query == q.VECTOR_SEARCH_INDEX:
+            step = "first" if not calls else "wide"
+            calls.append((step, params["fetch"]))
+            return [{"pmid": str(i)} for i in range(answers[step])]
+        calls.append(("exact", None))
+        return [{"pmid": "x"}] * 10
+
+    monkeypatch.setattr(search, "run_read", fake_run_read)
+    monkeypatch.setattr(search, "_hits", lambda rows: rows)
+    no_filters = {"mesh_uis": [], "journal_ids": [], "min_year": 2021, "max_year": None}
+    params = {"fetch": 100, **no_filters}
+    rows = search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
+                                    params, 10, None)
+    assert calls == [("first", 100), ("wide", search.WIDE_FETCH)] and len(rows) == 10
+    assert params["fetch"] == 100  # the caller's parameters are not changed
+
+    calls.clear()
+    answers["wide"] = 4  # still short: the exact scan answers
+    search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
+                             {"fetch": 100, **no_filters}, 10, None)
+    assert [c[0] for c in calls] == ["first", "wide", "exact"]
+
+    calls.clear()  # a first pass already as wide goes straight to the scan
+    search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
+                             {"fetch": search.WIDE_FETCH, **no_filters}, 10, None)
+    assert [c[0] for c in calls] == ["first", "exact"]
