@@ -105,3 +105,22 @@ def test_eval_split_aliases() -> None:
     assert _eval_split("validation", ["train", "validation"]) == "validation"
     assert _eval_split("validation", ["train"]) is None
     assert _eval_split("holdout", ["holdout", "val"]) == "holdout"
+
+
+def test_train_and_eval_pairs_are_capped_by_seeded_samples(pairs_dir: Path) -> None:
+    from train.trainer import load_train_data
+
+    raw = pd.read_parquet(pairs_dir / "pairs.parquet")
+    n_val = int((raw["split"] == "validation").sum())
+    assert n_val > 3
+    full = load_train_data(load_config(None, train_file=str(pairs_dir / "pairs.parquet"),
+                                       max_eval_pairs=None))
+    assert full.eval is not None and len(full.eval) == n_val
+    capped_cfg = load_config(None, train_file=str(pairs_dir / "pairs.parquet"),
+                             max_train_pairs=6, max_eval_pairs=3)
+    capped = load_train_data(capped_cfg)
+    again = load_train_data(capped_cfg)
+    assert capped.eval is not None and len(capped.eval) == 3
+    assert len(capped.train) == 6
+    assert capped.eval.frame.equals(again.eval.frame)  # the same seed, the same sample
+    assert set(capped.eval.frame["pmid_a"]) <= set(full.eval.frame["pmid_a"])
