@@ -5,7 +5,7 @@ and the fine-tuned model see exactly the same inputs.
 
 * labelled pairs (a pair file's test split, any ``text1,text2,label`` CSV): ROC-AUC,
   average precision and Spearman of the cosine against the label;
-* citation prediction (SciDocs style): each test article ranks its cited/co-cited
+* citation prediction (SciDocs style): each test article ranks its citation-related
   articles (at most ``max_positives``) among ``n_negatives`` seeded random articles;
   MAP and nDCG@10;
 * title -> abstract retrieval among test-split articles, and PubMedQA question -> long
@@ -169,7 +169,7 @@ def citation_task(
             "n": float(len(cands)),
         }
 
-    desc = (f"{len(cands)} test articles; cited/co-cited (<= {max_positives}) vs "
+    desc = (f"{len(cands)} test articles; citation-related (<= {max_positives}) vs "
             f"{n_negatives} random articles each, seed {seed}")
     return EvalTask(name, desc, run, len(cands))
 
