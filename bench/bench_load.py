@@ -38,10 +38,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pubgraph.settings import shared_data_dir
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from pubgraph.settings import shared_data_dir  # noqa: E402  (after the path insert)
+
 SHARED = shared_data_dir()
 FILES = ("pubmed20n0014", "pubmed21n1298")
 

@@ -33,10 +33,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pubgraph.settings import shared_data_dir
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from pubgraph.settings import shared_data_dir  # noqa: E402  (after the path insert)
+
 SHARED = shared_data_dir()
 FILES = [SHARED / "pubmed" / "pubmed20n0014.xml.gz", SHARED / "pubmed" / "pubmed21n1298.xml.gz"]
 MESH_TSV = SHARED / "mesh" / "tree-numbers.tsv"

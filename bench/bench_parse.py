@@ -28,14 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pubgraph.settings import shared_data_dir
-
 REPO = Path(__file__).resolve().parents[1]
-SHARED = shared_data_dir()
-FILES = [
-    SHARED / "pubmed" / "pubmed20n0014.xml.gz",
-    SHARED / "pubmed" / "pubmed21n1298.xml.gz",
-]
+FILE_NAMES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")
 
 
 def _rss_mib() -> float:
@@ -121,12 +115,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args.worker, args.paths)))
         return 0
 
+    # Imported here, not at the top: worker processes re-import this module, and their
+    # memory must hold only the parser being measured.
+    sys.path.insert(0, str(REPO))
+    from pubgraph.settings import shared_data_dir
+
+    files = [shared_data_dir() / "pubmed" / name for name in FILE_NAMES]
     cases: list[tuple[str, str, list[Path]]] = []
-    for f in FILES:
+    for f in files:
         for parser in ("ours", "pubmed_parser", "lxml floor"):
             cases.append((parser, f.name, [f]))
     # Memory must not grow with input: both files in one process.
-    cases.append(("ours", "both files", FILES))
+    cases.append(("ours", "both files", files))
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for rep in range(args.reps):
         for parser, label, paths in cases:
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['mesh_headings']:>7,} {row['authors']:>8,} {row['deletions']:>4}"
         )
     print()
-    for f in FILES:
+    for f in files:
         ours = next(r for r in rows if r["file"] == f.name and r["parser"] == "ours")
         base = next(r for r in rows if r["file"] == f.name and r["parser"] == "pubmed_parser")
         print(

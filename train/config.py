@@ -148,8 +148,9 @@ def _problems(cfg: TrainConfig) -> list[str]:
         out.append("eval_steps must be >= 1 or null")
     if cfg.save_total_limit < 1:
         out.append("save_total_limit must be >= 1")
-    if cfg.max_train_pairs is not None and cfg.max_train_pairs < 1:
-        out.append("max_train_pairs must be >= 1 or null")
+    for name in ("max_train_pairs", "max_eval_pairs"):
+        if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
+            out.append(f"{name} must be >= 1 or null")
     if not -1.0 <= cfg.negative_target <= 1.0:
         out.append("negative_target is a cosine and must lie in [-1, 1]")
     for task in cfg.final_eval:

@@ -17,7 +17,6 @@ and the fine-tuned model see exactly the same inputs.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -321,10 +320,8 @@ def tasks_from_pairs_dir(
     articles = read_texts(texts_file) if texts_file else None
     test_pmids: set[str] = set()
     if pair_file is not None:
-        table = load_pairs(pair_file, split=split, texts_file=texts_file, require_split=False)
-        if max_pairs is not None and len(table) > max_pairs:
-            frame = table.frame.sample(n=max_pairs, random_state=seed).sort_index()
-            table = dataclasses.replace(table, frame=frame)
+        table = load_pairs(pair_file, split=split, texts_file=texts_file, require_split=False,
+                           limit=max_pairs, seed=seed)
         if len(table):
             tasks.append(labelled_pairs_task(f"pairs:{split}", table,
                                              f"{len(table)} {split}-split graph pairs"))
