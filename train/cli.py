@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``train`` and ``eval`` commands and the ``gnn`` group to the root app."""
     app.command("train")(train_command)
     app.command("eval")(eval_command)
+    app.command("merge")(merge_command)
     from train.gnn_cli import register as register_gnn
 
     register_gnn(app)
@@ -90,6 +91,38 @@ def train_command(
         typer.echo(comparison.read_text(encoding="utf-8"))
 
 
+def merge_command(
+    model: Annotated[str, typer.Argument(help="Fine-tuned model directory.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the merged model.")],
+    alpha: Annotated[
+        float, typer.Option(min=0.0, max=1.0,
+                            help="Weight of the fine-tuned model (1 = unchanged, 0 = the base).")
+    ] = 0.5,
+    base: Annotated[
+        str | None,
+        typer.Option(help="Base model (default: the base MODEL was trained from, else "
+                          "PUBGRAPH_BASE_MODEL)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace what --out holds.")
+    ] = False,
+) -> None:
+    """Interpolate a fine-tuned model's weights with its base model (WiSE-FT).
+
+    Writes (1 - alpha) * base + alpha * fine-tuned as a new SentenceTransformer directory;
+    evaluate it with `pubgraph eval OUT --vs BASE`. Keeps most of the fine-tuning gain
+    while giving back general similarity (BIOSSES) that fine-tuning costs.
+    """
+    from pubgraph.settings import get_settings
+    from train.merge import merge_directory
+    from train.trainer import read_meta
+
+    meta = read_meta(model) or {}
+    base_model = base or meta.get("resolved_base_model") or get_settings().base_model
+    written = merge_directory(model, str(base_model), alpha, out, overwrite=overwrite)
+    typer.echo(f"merged {model} (alpha {alpha}) with {base_model} -> {written}")
+
+
 def eval_command(
     model: Annotated[str, typer.Argument(help="Model directory or name to evaluate.")],
     vs: Annotated[
@@ -132,6 +165,12 @@ def eval_command(
         typer.Option(help="metrics.json/comparison.json of an earlier run with the same --vs "
                           "model: its base results are reused for identical tasks."),
     ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option("--tasks", help="Run only these tasks (comma list of pairs, citations, "
+                                     "title_abstract, biosses, pubmedqa, csv); a trained "
+                                     "model's card keeps its other results."),
+    ] = None,
 ) -> None:
     """Evaluate a model, optionally side by side with a base model.
 
@@ -149,6 +188,9 @@ def eval_command(
     from train import evaluate, report
     from train.trainer import read_meta, write_results
 
+    kinds = None if only is None else [t.strip() for t in only.split(",") if t.strip()]
+    if kinds is not None:
+        evaluate.select_tasks([], kinds)  # an unknown task name fails before any work
     shared = shared_data_dir(shared_data)
     tasks: list[evaluate.EvalTask] = []
     if pairs is not None:
@@ -170,6 +212,8 @@ def eval_command(
             raise TrainingError(f"unknown benchmark {name!r} (choose from biosses, pubmedqa)")
     for path in csv or []:
         tasks.append(evaluate.csv_task(path))
+    if kinds is not None:
+        tasks = evaluate.select_tasks(tasks, kinds)
     if not tasks:
         raise TrainingError("nothing to evaluate: give --pairs, --csv or --benchmarks")
 
@@ -204,19 +248,22 @@ def eval_command(
     base_label = report.display_name(vs) if vs else None
     rows = report.comparison_rows(results.get("base"), results["model"])
     md = report.comparison_markdown(rows, base_label, tuned_name, {t.name: t.size for t in tasks})
+    data = report.comparison_json(rows, base_label, tuned_name, results.get("base"),
+                                  results["model"])
+    data["tasks"] = {t.name: t.description for t in tasks}
     if meta is not None:
-        # A pubgraph-trained model: refresh its card and metrics.json with this comparison.
+        # A pubgraph-trained model: refresh its card and metrics.json with this comparison
+        # (with --tasks, the results of the other tasks stay).
         import time
 
         note = (f"Inputs truncated to {max_seq_length} tokens for every model."
                 if max_seq_length else None)
         meta = {**meta, "evaluated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        data = write_results(model_dir, meta, tasks, results.get("base"), results["model"],
-                             base_name=vs, tuned_name=tuned_name, notes=note)
-    else:
-        data = report.comparison_json(rows, base_label, tuned_name, results.get("base"),
-                                      results["model"])
-        data["tasks"] = {t.name: t.description for t in tasks}
+        stored = write_results(model_dir, meta, tasks, results.get("base"), results["model"],
+                               base_name=vs, tuned_name=tuned_name, notes=note,
+                               keep_other_tasks=kinds is not None)
+        if kinds is None:
+            data = stored
     (target / "comparison.md").write_text(md, encoding="utf-8")
     report.write_json(target / "comparison.json", data)
     typer.echo(md)

@@ -47,6 +47,10 @@ class TrainConfig:
     (MultipleNegativesRankingLoss: in-batch InfoNCE with ``scale``, optional hard
     negatives, NO_DUPLICATES batches), ``cached_mnrl`` (the gradient-cached form:
     large ``batch_size`` at the memory of ``mini_batch_size``).
+
+    ``merge_alpha`` < 1 interpolates the trained weights with the base model's after
+    training (WiSE-FT, ``train/merge.py``): ``(1 - a) * base + a * tuned``; the unmerged
+    weights are kept in ``OUTPUT_DIR/unmerged``.
     """
 
     train_file: str
@@ -85,6 +89,7 @@ class TrainConfig:
     compare_base: bool = True
     shared_data: str | None = None
     fast: bool = False
+    merge_alpha: float = 1.0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -108,7 +113,7 @@ NUMERIC_FIELDS = {
     "batch_size": int, "max_seq_length": int, "mini_batch_size": int, "warmup_steps": int,
     "max_steps": int, "seed": int, "logging_steps": int, "save_steps": int,
     "save_total_limit": int, "learning_rate": float, "epochs": float, "scale": float,
-    "negative_target": float, "weight_decay": float,
+    "negative_target": float, "weight_decay": float, "merge_alpha": float,
 }
 
 
@@ -153,6 +158,8 @@ def _problems(cfg: TrainConfig) -> list[str]:
             out.append(f"{name} must be >= 1 or null")
     if not -1.0 <= cfg.negative_target <= 1.0:
         out.append("negative_target is a cosine and must lie in [-1, 1]")
+    if not 0.0 <= cfg.merge_alpha <= 1.0:
+        out.append(f"merge_alpha must lie in [0, 1] (1 = no merge; got {cfg.merge_alpha})")
     for task in cfg.final_eval:
         if task not in EVAL_TASKS and not task.startswith("csv:"):
             known = ", ".join(EVAL_TASKS)

@@ -8,7 +8,8 @@ and the fine-tuned model see exactly the same inputs.
 * citation prediction (SciDocs style): each test article ranks its citation-related
   articles (at most ``max_positives``) among ``n_negatives`` seeded random articles;
   MAP and nDCG@10;
-* title -> abstract retrieval among test-split articles, and PubMedQA question -> long
+* title -> abstract retrieval among test-split articles (sampled titles, every test-split
+  abstract a candidate), and PubMedQA question -> long
   answer: sentence-transformers' InformationRetrievalEvaluator (acc@k, MRR@10,
   NDCG@10, MAP@100);
 * BIOSSES: Spearman (and Pearson) of cosine against the gold score, all 100 pairs,
@@ -351,15 +352,32 @@ def tasks_from_pairs_dir(
     if articles is not None and "split" in articles.columns:
         test_pmids.update(str(p) for p in articles.index[articles["split"] == split])
     if articles is not None and test_pmids:
+        # Only the queries are sampled: every test-split abstract stays a candidate, so the
+        # task does not get easier as max_queries shrinks.
         ta = title_abstract_set(articles, test_pmids)
         keep = _sample(list(ta.queries), max_queries, seed)
-        ta = RetrievalSet({k: ta.queries[k] for k in keep}, {k: ta.corpus[k] for k in keep},
+        ta = RetrievalSet({k: ta.queries[k] for k in keep}, ta.corpus,
                           {k: ta.relevant[k] for k in keep})
         if len(ta.queries) >= 2:
             tasks.append(retrieval_task(
-                "title_abstract", ta, f"{len(ta.queries)} test articles: title -> own abstract"
+                "title_abstract", ta, f"{len(ta.queries)} test-article titles -> own abstract "
+                f"among {len(ta.corpus)} {split}-split abstracts"
             ))
     return tasks
+
+
+TASK_KINDS = ("pairs", "citations", "title_abstract", "biosses", "pubmedqa", "csv")
+
+
+def select_tasks(tasks: list[EvalTask], kinds: list[str]) -> list[EvalTask]:
+    """The tasks of the named kinds (``pairs`` covers ``pairs:<split>``, ``csv`` every
+    ``csv:<name>``); an unknown kind is a TrainingError."""
+    from pubgraph.errors import TrainingError
+
+    unknown = [k for k in kinds if k not in TASK_KINDS]
+    if unknown:
+        raise TrainingError(f"unknown task {unknown[0]!r} (choose from {', '.join(TASK_KINDS)})")
+    return [t for t in tasks if t.name.split(":", 1)[0] in kinds]
 
 
 def reusable_results(path: str | Path, tasks: list[EvalTask]) -> dict[str, dict[str, float]]:

@@ -226,6 +226,10 @@ def model_card(meta: dict[str, Any], comparison_md: str | None) -> str:
         "device / precision": f"{meta.get('device')} / {meta.get('precision')}",
         "training time": f"{meta.get('train_seconds', 0):.0f} s",
     }
+    merge = meta.get("merge")
+    if isinstance(merge, dict):
+        facts["weights"] = (f"WiSE-FT: {1 - merge['alpha']:g} × base ({merge['base']}) + "
+                            f"{merge['alpha']:g} × fine-tuned")
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
     lines += ["", "Loss curve: `loss_curve.csv`, `loss_curve.png`. Full config: "
               "`train_config.yaml`.", ""]

@@ -2,7 +2,8 @@
 
 Written as the numbered steps of a sentence-transformers v3+ training script:
 1 model -> 2 data -> 3 loss -> 4 evaluator -> 5 arguments -> 6 trainer -> 7 save
-(+ the final evaluation against the base model, the model card and the loss curve).
+(7b: optionally interpolated with the base, WiSE-FT) (+ the final evaluation against the
+base model, the model card and the loss curve).
 
 The output directory loads with ``SentenceTransformer(path)`` and also holds
 ``train_config.yaml`` (the resolved config), ``pubgraph_train.json`` (pair file, PairRun
@@ -252,6 +253,16 @@ def train(
         return TrainResult(out, len(train_ds), int(trainer.state.global_step), seconds, {})
 
     # 7. Save the model, then everything that documents it.
+    merge = None
+    if cfg.merge_alpha < 1.0:
+        # 7b. WiSE-FT: keep the trained weights, then interpolate them with the base.
+        from train.merge import UNMERGED_DIR, merge_models, merge_record
+
+        model.save(str(out / UNMERGED_DIR))
+        merge_models(load_model(base_model, device=device), model, cfg.merge_alpha)
+        merge = merge_record(cfg.base_model, cfg.merge_alpha, source=str(out / UNMERGED_DIR))
+        log(f"merged with {cfg.base_model}: alpha {cfg.merge_alpha} (unmerged weights in "
+            f"{out / UNMERGED_DIR})")
     model.save(str(out))
     history = list(trainer.state.log_history)
     report.write_loss_curve(out, history)
@@ -278,6 +289,8 @@ def train(
         "machine": _machine(device),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    if merge is not None:
+        meta["merge"] = merge
     report.write_json(out / META_FILE, meta)
 
     tasks = final_tasks(cfg, data)
@@ -303,10 +316,16 @@ def write_results(
     base_name: str | None,
     tuned_name: str | None = None,
     notes: str | None = None,
+    keep_other_tasks: bool = False,
 ) -> dict[str, Any]:
-    """Write metrics.json, comparison.md and the README.md model card; return the metrics."""
+    """Write metrics.json, comparison.md and the README.md model card; return the metrics.
+
+    ``keep_other_tasks``: results of tasks that this run did not repeat stay as they were in
+    metrics.json (an evaluation of some tasks only)."""
     from train import report
 
+    if keep_other_tasks:
+        tasks, base_results, tuned = _with_previous(out, tasks, base_results, tuned)
     tuned_name = tuned_name or out.name
     base_name = report.display_name(base_name) if base_name else None
     rows = report.comparison_rows(base_results, tuned)
@@ -327,6 +346,41 @@ def write_results(
     report.write_json(out / METRICS_FILE, data)
     _write_card(out, meta, md if rows else None, data["tasks"], notes)
     return data
+
+
+@dataclass(frozen=True)
+class _StoredTask:
+    """A task known only from metrics.json (name, description, size)."""
+
+    name: str
+    description: str
+    size: int
+
+
+def _with_previous(
+    out: Path,
+    tasks: list[Any],
+    base_results: dict[str, dict[str, float]] | None,
+    tuned: dict[str, dict[str, float]],
+) -> tuple[list[Any], dict[str, dict[str, float]] | None, dict[str, dict[str, float]]]:
+    previous = out / METRICS_FILE
+    if not previous.is_file():
+        return tasks, base_results, tuned
+    old = json.loads(previous.read_text(encoding="utf-8"))
+    old_results = old.get("results", {}) if isinstance(old, dict) else {}
+    old_model, old_base = old_results.get("model") or {}, old_results.get("base") or {}
+    ran = {t.name: t for t in tasks}
+    order = list(dict.fromkeys([*old_model, *ran]))  # the card keeps its row order
+    described = old.get("tasks", {})
+    merged_tasks = [ran.get(n) or _StoredTask(n, described.get(n, ""),
+                                              int(old_model[n].get("n", 0))) for n in order]
+    merged_tuned = {n: tuned[n] if n in ran else old_model[n] for n in order if n in tuned
+                    or n not in ran}
+    merged_base = None
+    if base_results is not None:
+        merged_base = {n: base_results[n] if n in ran else old_base[n] for n in order
+                       if (n in ran and n in base_results) or (n not in ran and n in old_base)}
+    return merged_tasks, merged_base, merged_tuned
 
 
 def _write_card(

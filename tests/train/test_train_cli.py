@@ -37,6 +37,24 @@ def test_train_fast_then_eval_side_by_side(
     assert {r["task"] for r in data["rows"]} >= {"pairs:test", "citations"}
     assert "| citations (n=" in (out / "README.md").read_text()  # card refreshed
 
+    # --tasks runs a subset; the card and metrics.json keep the other tasks' results
+    before = json.loads((out / "metrics.json").read_text())["results"]
+    result = runner.invoke(app, [
+        "eval", str(out), "--vs", str(tiny_model_dir), "--pairs", str(pairs_dir),
+        "--benchmarks", "none", "--tasks", "title_abstract", "--out", str(tmp_path / "ta"),
+    ])
+    assert result.exit_code == 0, result.output
+    ta = json.loads((tmp_path / "ta" / "comparison.json").read_text())
+    assert {r["task"] for r in ta["rows"]} == {"title_abstract"}
+    after = json.loads((out / "metrics.json").read_text())["results"]
+    assert list(after["model"]) == list(before["model"])  # same tasks, same order
+    assert after["model"]["csv:labelled"] == before["model"]["csv:labelled"]
+    assert after["base"]["citations"] == before["base"]["citations"]
+    assert after["model"]["title_abstract"]["mrr@10"] == ta["results"]["model"]["title_abstract"][
+        "mrr@10"]
+    card = (out / "README.md").read_text()
+    assert "| citations (n=" in card and "| title_abstract (n=" in card
+
     # the base column can come from that comparison instead of being computed again
     result = runner.invoke(app, [
         "eval", str(out), "--vs", str(tiny_model_dir), "--csv", str(labelled_csv),
@@ -58,3 +76,6 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert "does not exist" in str(result.exception)
     result = runner.invoke(app, ["eval", str(tmp_path), "--benchmarks", "mteb"])
     assert "unknown benchmark 'mteb'" in str(result.exception)
+    result = runner.invoke(app, ["eval", str(tmp_path), "--benchmarks", "none",
+                                 "--tasks", "pairs,scidocs"])
+    assert "unknown task 'scidocs'" in str(result.exception)

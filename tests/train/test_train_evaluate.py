@@ -109,6 +109,12 @@ def test_graph_tasks_are_capped_by_seeded_samples(pairs_dir: Path) -> None:
                                                                max_queries=2)}
     assert capped["pairs:test"].size == 3
     assert capped["title_abstract"].size == 2
+    # fewer title queries, the same candidates: every test-split abstract
+    n_corpus = full["title_abstract"].size
+    fewer = {t.name: t for t in evaluate.tasks_from_pairs_dir(pairs_dir, max_pairs=None,
+                                                              max_queries=2)}
+    assert fewer["title_abstract"].description == (
+        f"2 test-article titles -> own abstract among {n_corpus} test-split abstracts")
     assert capped["citations"].size == min(2, full["citations"].size)
 
 
