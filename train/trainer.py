@@ -374,13 +374,13 @@ def _with_previous(
     described = old.get("tasks", {})
     merged_tasks = [ran.get(n) or _StoredTask(n, described.get(n, ""),
                                               int(old_model[n].get("n", 0))) for n in order]
-    merged_tuned = {n: tuned[n] if n in ran else old_model[n] for n in order if n in tuned
-                    or n not in ran}
-    merged_base = None
-    if base_results is not None:
-        merged_base = {n: base_results[n] if n in ran else old_base[n] for n in order
-                       if (n in ran and n in base_results) or (n not in ran and n in old_base)}
-    return merged_tasks, merged_base, merged_tuned
+
+    def merged(new: dict[str, dict[str, float]], stored: dict[str, Any]) -> dict[str, Any]:
+        source = {n: (new if n in ran else stored) for n in order}
+        return {n: source[n][n] for n in order if n in source[n]}
+
+    merged_base = merged(base_results, old_base) if base_results is not None else None
+    return merged_tasks, merged_base, merged(tuned, old_model)
 
 
 def _write_card(

@@ -78,3 +78,12 @@ def test_precision() -> None:
     assert resolve_precision("fp16", "cuda") == (True, False)
     assert resolve_precision("bf16", "cuda:0") == (False, True)
     assert resolve_precision("fp32", "cuda") == (False, False)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (
+    Path(__file__).resolve().parents[2] / "configs").glob("train*.yaml")))
+def test_shipped_configs_load(name: str) -> None:
+    cfg = load_config(Path(__file__).resolve().parents[2] / "configs" / name)
+    assert cfg.train_file and cfg.output_dir.startswith("runs/train/")
+    if name == "train.yaml":  # the default recipe: graph pairs, MNRL, merged with the base
+        assert (cfg.loss, cfg.merge_alpha, cfg.max_train_pairs) == ("mnrl", 0.7, 8000)
