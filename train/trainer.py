@@ -8,8 +8,9 @@ base model, the model card and the loss curve).
 The output directory loads with ``SentenceTransformer(path)`` and also holds
 ``train_config.yaml`` (the resolved config), ``pubgraph_train.json`` (pair file, PairRun
 id, sizes, timings), ``metrics.json`` (final evaluation, base vs fine-tuned),
-``comparison.md``, ``loss_curve.csv``/``.png``, ``README.md`` (model card) and
-``checkpoints/`` (resumable with ``--resume``).
+``comparison.md``, ``loss_curve.csv``/``.png``, ``README.md`` (model card),
+``checkpoints/`` (resumable with ``--resume``) and, when ``merge_alpha`` < 1, ``unmerged/``
+(the fine-tuned weights before the merge).
 """
 
 from __future__ import annotations
@@ -254,12 +255,14 @@ def train(
 
     # 7. Save the model, then everything that documents it.
     merge = None
+    base: Any = None  # loaded once: for the merge and for the final comparison
     if cfg.merge_alpha < 1.0:
         # 7b. WiSE-FT: keep the trained weights, then interpolate them with the base.
         from train.merge import UNMERGED_DIR, merge_models, merge_record
 
         model.save(str(out / UNMERGED_DIR))
-        merge_models(load_model(base_model, device=device), model, cfg.merge_alpha)
+        base = load_model(base_model, device=device, max_seq_length=cfg.max_seq_length)
+        merge_models(base, model, cfg.merge_alpha)
         merge = merge_record(cfg.base_model, cfg.merge_alpha, source=str(out / UNMERGED_DIR))
         log(f"merged with {cfg.base_model}: alpha {cfg.merge_alpha} (unmerged weights in "
             f"{out / UNMERGED_DIR})")
@@ -297,7 +300,8 @@ def train(
     tuned = evaluate.run_tasks(model, tasks, log=log) if tasks else {}
     base_results = None
     if tasks and cfg.compare_base:
-        base = load_model(base_model, device=device, max_seq_length=cfg.max_seq_length)
+        if base is None:
+            base = load_model(base_model, device=device, max_seq_length=cfg.max_seq_length)
         base_results = evaluate.run_tasks(base, tasks, log=lambda m: log("base " + m))
     metrics = write_results(out, meta, tasks, base_results, tuned, base_name=cfg.base_model)
     metrics["train"] = {k: v for k, v in history[-1].items()} if history else {}

@@ -116,3 +116,26 @@ def test_merge_command_uses_the_recorded_base(
     assert json.loads((out / "pubgraph_train.json").read_text())["merge"]["alpha"] == 0.75
     result = runner.invoke(app, ["merge", str(tuned_dir), "--out", str(out), "--alpha", "2"])
     assert result.exit_code != 0
+
+
+def test_final_comparison_scores_the_untouched_base(
+    tmp_path: Path, labelled_csv: Path, tiny_model_dir: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from train import evaluate
+
+    out = tmp_path / "merged-run"
+    cfg = load_config(None, train_file=str(labelled_csv), output_dir=str(out),
+                      base_model=str(tiny_model_dir), loss="cosine", batch_size=4, max_steps=3,
+                      max_seq_length=32, warmup_steps=0, learning_rate=5e-3,
+                      eval_file=str(labelled_csv), final_eval=["eval_file"], logging_steps=1,
+                      merge_alpha=0.5)
+    train(cfg, progress=False, log=lambda _: None)
+    results = json.loads((out / "metrics.json").read_text())["results"]
+    base = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    base.max_seq_length = 32
+    task = evaluate.csv_task(labelled_csv)
+    expected = task.run(base)
+    assert results["base"][task.name]["auc"] == pytest.approx(expected["auc"])
+    assert results["model"][task.name]["auc"] != results["base"][task.name]["auc"]
