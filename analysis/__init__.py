@@ -1,1 +1,1 @@
-"""pubgraph: analysis."""
+"""Clustering, topic labels, trends and graph structure, written back to Neo4j."""

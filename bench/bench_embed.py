@@ -35,7 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pubgraph.settings import shared_data_dir  # noqa: E402  (after the path insert)
+from pubgraph.core.settings import shared_data_dir  # noqa: E402  (after the path insert)
 
 SHARED = shared_data_dir()
 
@@ -48,8 +48,8 @@ DROP_MODELS = "MATCH (m:EmbeddingModel) DETACH DELETE m"
 
 def real_rows(path: Path, n: int) -> list[dict[str, Any]]:
     """The first ``n`` articles with a title and an abstract, as RECORD_SCHEMA rows."""
-    from ingest.pubmed import iter_pubmed
-    from ingest.records import Article, to_row
+    from pubgraph.ingest.pubmed import iter_pubmed
+    from pubgraph.ingest.records import Article, to_row
 
     rows = []
     for rec in iter_pubmed(path):
@@ -76,13 +76,13 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    from analysis.embed import Embedder, article_text, embed_articles
-    from analysis.queries import DROP_VECTOR_INDEX
-    from graph.db import connect, run_write, server_version
-    from graph.loader import GraphLoader
-    from graph.schema import init_schema
-    from graph.server import LocalNeo4j, free_port
-    from pubgraph.settings import Settings
+    from pubgraph.core.settings import Settings
+    from pubgraph.embeddings.embed import Embedder, article_text, embed_articles
+    from pubgraph.embeddings.queries import DROP_VECTOR_INDEX
+    from pubgraph.graph.db import connect, run_write, server_version
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.schema import init_schema
+    from pubgraph.graph.server import LocalNeo4j, free_port
 
     server = None
     if args.uri:
@@ -98,8 +98,8 @@ def main() -> None:
     texts: list[str] = []
     try:
         rows = real_rows(args.file, args.n)
-        init_schema(driver, database=db)
-        GraphLoader(driver, database=db).load_rows(rows)
+        init_schema(driver)
+        GraphLoader(driver).load_rows(rows)
         texts = [article_text(r["title"], r["abstract"]) for r in rows]
         embedder = Embedder.load(
             args.model or settings.base_model,
@@ -115,12 +115,12 @@ def main() -> None:
             return time.perf_counter() - t0
 
         def embed_job(overlap: bool) -> tuple[float, Any]:
-            run_write(driver, CLEAR, database=db)
-            run_write(driver, DROP_MODELS, database=db)
-            run_write(driver, DROP_VECTOR_INDEX, database=db)
+            run_write(driver, CLEAR)
+            run_write(driver, DROP_MODELS)
+            run_write(driver, DROP_VECTOR_INDEX)
             t0 = time.perf_counter()
             summary = embed_articles(
-                driver, embedder, chunk_size=args.chunk, overlap=overlap, database=db
+                driver, embedder, chunk_size=args.chunk, overlap=overlap
             )
             elapsed = time.perf_counter() - t0
             assert summary.written == len(texts), summary

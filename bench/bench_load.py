@@ -41,7 +41,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pubgraph.settings import shared_data_dir  # noqa: E402  (after the path insert)
+from pubgraph.core.settings import shared_data_dir  # noqa: E402  (after the path insert)
 
 SHARED = shared_data_dir()
 FILES = ("pubmed20n0014", "pubmed21n1298")
@@ -101,7 +101,7 @@ RETURN attributes.HeapMemoryUsage.value.properties.max AS max
 
 def naive_load(driver: Any, rows: list[dict[str, Any]]) -> dict[str, int]:
     """The baseline: each article in its own transaction, one statement per element."""
-    from graph.loader import (
+    from pubgraph.graph.loader import (
         transform_article,
         transform_authors,
         transform_mesh,
@@ -153,7 +153,7 @@ def server_cpu(pid: int | None) -> float | None:
 
 
 def build_parquet(work: Path) -> dict[str, Any]:
-    from ingest.files import sync_files
+    from pubgraph.ingest.files import sync_files
 
     out: dict[str, Any] = {"files": [], "parse_seconds": None}
     started = time.perf_counter()
@@ -173,8 +173,8 @@ class FreshServer:
     """A local Neo4j on a free port with an empty store in a temporary directory."""
 
     def __init__(self) -> None:
-        from graph.server import LocalNeo4j, free_port
-        from pubgraph.settings import Settings
+        from pubgraph.core.settings import Settings
+        from pubgraph.graph.server import LocalNeo4j, free_port
 
         base = Settings()
         self.dir = Path(tempfile.mkdtemp(prefix="pubgraph-bench-load-"))
@@ -208,10 +208,10 @@ def memory_settings(driver: Any) -> dict[str, str]:
 
 def child_load(files: list[str], batch_size: int) -> None:
     """Child process: load ``files`` into the configured Neo4j, print JSON figures."""
-    from graph.db import connect
-    from graph.loader import GraphLoader
-    from graph.schema import init_schema
-    from pubgraph.settings import Settings
+    from pubgraph.core.settings import Settings
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.schema import init_schema
 
     settings = Settings()
     with connect(settings) as driver:
@@ -227,7 +227,7 @@ def child_load(files: list[str], batch_size: int) -> None:
 def first_articles(path: str, n: int) -> list[dict[str, Any]]:
     import itertools
 
-    from graph.loader import iter_parquet_rows
+    from pubgraph.graph.loader import iter_parquet_rows
 
     articles = (r for r in iter_parquet_rows([Path(path)]) if r["record_type"] == "article")
     return list(itertools.islice(articles, n))
@@ -242,8 +242,8 @@ def empty(driver: Any) -> None:
 def warm_up(driver: Any, rows: list[dict[str, Any]], batch_size: int) -> float:
     """Load ``rows`` both ways, then delete them: the JVM has compiled the hot paths and the
     query plans are cached before anything is timed. Returns the seconds spent."""
-    from graph.loader import GraphLoader
-    from graph.schema import init_schema
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.schema import init_schema
 
     started = time.perf_counter()
     init_schema(driver)
@@ -255,7 +255,7 @@ def warm_up(driver: Any, rows: list[dict[str, Any]], batch_size: int) -> float:
 
 
 def full_run(files: list[str], batch_size: int, warmup: list[dict[str, Any]]) -> dict[str, Any]:
-    from graph.db import connect
+    from pubgraph.graph.db import connect
 
     with FreshServer() as server:
         with connect(server.settings) as driver:
@@ -297,9 +297,9 @@ def full_run(files: list[str], batch_size: int, warmup: list[dict[str, Any]]) ->
 def naive_comparison(files: list[str], n: int, batch_size: int,
                      warmup: list[dict[str, Any]], reps: int) -> dict[str, Any]:
     """Naive then batched on the same articles, ``reps`` times on one warmed server."""
-    from graph.db import connect
-    from graph.loader import GraphLoader
-    from graph.schema import init_schema
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.schema import init_schema
 
     rows = first_articles(files[0], n)
     out: dict[str, Any] = {"articles": len(rows), "reps": []}

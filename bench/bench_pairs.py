@@ -36,7 +36,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pubgraph.settings import shared_data_dir  # noqa: E402  (after the path insert)
+from pubgraph.core.settings import shared_data_dir  # noqa: E402  (after the path insert)
 
 SHARED = shared_data_dir()
 FILES = [SHARED / "pubmed" / "pubmed20n0014.xml.gz", SHARED / "pubmed" / "pubmed21n1298.xml.gz"]
@@ -56,10 +56,10 @@ EXPORT_TEXT = "MATCH (a:Article) WHERE a.stub = false RETURN a.pmid AS pmid"
 
 
 def load_graph(driver: Any, cache: Path) -> dict[str, float]:
-    from graph.loader import GraphLoader
-    from graph.mesh import load_mesh
-    from graph.schema import init_schema, reset_graph
-    from ingest.files import sync_files
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.mesh import load_mesh
+    from pubgraph.graph.schema import init_schema, reset_graph
+    from pubgraph.ingest.files import sync_files
 
     out: dict[str, float] = {}
     parquet = cache / "pubmed_both.parquet"
@@ -83,7 +83,7 @@ def load_graph(driver: Any, cache: Path) -> dict[str, float]:
 
 
 def export_edges(driver: Any) -> tuple[dict[str, Any], float]:
-    from graph.db import run_read
+    from pubgraph.graph.db import run_read
 
     t = time.perf_counter()
     cites = run_read(driver, EXPORT_CITES)
@@ -181,12 +181,12 @@ def main() -> None:
     import networkx as nx
     import numpy as np
 
-    from graph.db import connect
-    from pairing.config import PairingConfig, default_params
-    from pairing.jobs import graph_fingerprint, run_pairs
-    from pairing.queries import no_path_within
-    from pairing.strategies import StatementRunner, generate_positives, job_for
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.pairing.config import PairingConfig, default_params
+    from pubgraph.pairing.jobs import graph_fingerprint, run_pairs
+    from pubgraph.pairing.queries import no_path_within
+    from pubgraph.pairing.strategies import StatementRunner, generate_positives, job_for
 
     driver = connect(get_settings())
     result: dict[str, Any] = {
@@ -286,7 +286,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     proposals = [[text[i], text[j]] for i, j in rng.integers(len(text), size=(20000, 2)) if i != j]
     query = no_path_within(2)
-    from graph.db import run_read
+    from pubgraph.graph.db import run_read
 
     cy_times, py_times = [], []
     for _ in range(args.reps):

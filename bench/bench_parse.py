@@ -46,8 +46,8 @@ def worker(parser: str, paths: list[str]) -> dict[str, Any]:
     """Parse ``paths`` fully with one parser; counts, timings and memory as a dict."""
     sys.path.insert(0, str(REPO))
     if parser == "ours":
-        from ingest.pubmed import iter_pubmed
-        from ingest.records import Article
+        from pubgraph.ingest.pubmed import iter_pubmed
+        from pubgraph.ingest.records import Article
     elif parser == "pubmed_parser":
         import pubmed_parser
     else:  # "lxml floor": gunzip + iterparse + clear, no extraction at all
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported here, not at the top: worker processes re-import this module, and their
     # memory must hold only the parser being measured.
     sys.path.insert(0, str(REPO))
-    from pubgraph.settings import shared_data_dir
+    from pubgraph.core.settings import shared_data_dir
 
     files = [shared_data_dir() / "pubmed" / name for name in FILE_NAMES]
     cases: list[tuple[str, str, list[Path]]] = []

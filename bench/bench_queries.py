@@ -95,12 +95,13 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from analysis import search as s
-    from analysis.embed import Embedder, current_model
-    from analysis.queries import REFRESH_MODEL_COUNTS
-    from graph.db import connect, run_read, run_write, server_version
+    from pubgraph.core.settings import get_settings
+    from pubgraph.embeddings import search as s
+    from pubgraph.embeddings.embed import Embedder, current_model
+    from pubgraph.embeddings.queries import REFRESH_MODEL_COUNTS
+    from pubgraph.graph.db import connect, run_read, run_write, server_version
 
-    driver = connect()
+    driver = connect(get_settings())
     # An embed run in progress updates its own model's count per chunk; refresh all counts
     # once so the index-or-exact decision sees the vectors that exist now.
     run_write(driver, REFRESH_MODEL_COUNTS)

@@ -44,12 +44,12 @@ def main() -> None:
     parser.add_argument("--models", nargs="*", default=[])
     args = parser.parse_args()
 
-    from pubgraph.settings import shared_data_dir
-    from train import evaluate
-    from train.benchmarks import read_pubmedqa
-    from train.config import load_config
-    from train.models import load_model
-    from train.trainer import train
+    from pubgraph.core.settings import shared_data_dir
+    from pubgraph.train import evaluate
+    from pubgraph.train.benchmarks import read_pubmedqa
+    from pubgraph.train.config import load_config
+    from pubgraph.train.models import load_model
+    from pubgraph.train.trainer import train
 
     shared = shared_data_dir()
     base_name = "sentence-transformers/all-MiniLM-L6-v2"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pubgraph.settings import get_settings
+from pubgraph.core.settings import get_settings
 
 console = Console()
 neo4j_app = typer.Typer(
@@ -27,7 +25,7 @@ def neo4j_start(
     timeout: float = typer.Option(None, help="Seconds to wait for Bolt (default: settings)."),
 ) -> None:
     """Start the local server (first run fetches Neo4j from Maven Central) and wait for Bolt."""
-    from graph.server import LocalNeo4j
+    from pubgraph.graph.server import LocalNeo4j
 
     server = LocalNeo4j(get_settings())
     before = server.status()
@@ -44,7 +42,7 @@ def neo4j_start(
 @neo4j_app.command("stop")
 def neo4j_stop() -> None:
     """Shut the local server down cleanly (data is kept)."""
-    from graph.server import LocalNeo4j
+    from pubgraph.graph.server import LocalNeo4j
 
     stopped = LocalNeo4j(get_settings()).stop()
     console.print("Neo4j stopped" if stopped else "Neo4j was not running")
@@ -53,7 +51,7 @@ def neo4j_stop() -> None:
 @neo4j_app.command("status")
 def neo4j_status() -> None:
     """Say whether the local server runs, where, and which version. Exit 1 when it does not."""
-    from graph.server import LocalNeo4j
+    from pubgraph.graph.server import LocalNeo4j
 
     s = LocalNeo4j(get_settings()).status()
     if s.running:
@@ -66,10 +64,10 @@ def neo4j_status() -> None:
 @graph_app.command("init")
 def graph_init() -> None:
     """Create constraints and indexes (idempotent)."""
-    from graph.db import connect
-    from graph.schema import init_schema
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.schema import init_schema
 
-    with connect() as driver:
+    with connect(get_settings()) as driver:
         names = init_schema(driver)
     console.print(f"schema ready: {len(names)} constraints and indexes ({', '.join(names)})")
 
@@ -77,10 +75,10 @@ def graph_init() -> None:
 @graph_app.command("stats")
 def graph_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Node counts by label and relationship counts by type (plus corpus figures)."""
-    from graph.db import connect
-    from graph.schema import graph_counts
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.schema import graph_counts
 
-    with connect() as driver:
+    with connect(get_settings()) as driver:
         counts = graph_counts(driver)
         extra = _corpus_stats(driver)
     if as_json:
@@ -103,9 +101,8 @@ def graph_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON."
 
 def _corpus_stats(driver: object) -> dict[str, int]:
     """Article-level figures from the loader's stats query, where the loader exists."""
-    if importlib.util.find_spec("graph.stats") is None:
-        return {}
-    stats = importlib.import_module("graph.stats")
+    from pubgraph.graph import stats
+
     result: dict[str, int] = stats.corpus_stats(driver)
     return result
 
@@ -116,20 +113,21 @@ def graph_reset(
     drop_schema: bool = typer.Option(False, "--drop-schema", help="Also drop constraints/indexes."),
 ) -> None:
     """Delete every node and relationship in the configured database."""
-    from graph.db import connect
-    from graph.schema import reset_graph
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.schema import reset_graph
 
     if not yes:
         console.print("refusing to delete the graph without --yes")
         raise typer.Exit(2)
-    with connect() as driver:
+    with connect(get_settings()) as driver:
         reset_graph(driver, drop_schema=drop_schema)
     console.print("graph emptied" + (" and schema dropped" if drop_schema else ""))
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``neo4j`` and ``graph`` groups to the root CLI."""
-    if importlib.util.find_spec("graph.cli_load") is not None:
-        importlib.import_module("graph.cli_load").register(graph_app)
+    from pubgraph.graph import cli_load
+
+    cli_load.register(graph_app)
     app.add_typer(neo4j_app, name="neo4j")
     app.add_typer(graph_app, name="graph")

@@ -68,22 +68,21 @@ def load(
     each changed article's properties and outgoing relationships; its DeleteCitation PMIDs
     are applied after its articles (a deleted article that others cite stays as a stub).
     """
-    from graph.db import connect
-    from graph.loader import GraphLoader, check_parquet
-    from graph.schema import init_schema
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.loader import GraphLoader, check_parquet
+    from pubgraph.graph.schema import init_schema
 
     settings = get_settings()
     total = sum(check_parquet(Path(f)) for f in files)
     with connect(settings) as driver:
         if init:
-            init_schema(driver, database=settings.neo4j_database)
+            init_schema(driver)
         with _progress() as progress:
             task = progress.add_task("loading records", total=total)
             loader = GraphLoader(
                 driver,
                 batch_size=batch_size or settings.batch_size,
-                database=settings.neo4j_database,
                 on_progress=lambda n, _s: progress.advance(task, n),
             )
             summary = loader.load_parquet(files)
@@ -124,18 +123,17 @@ def load_mesh(
 
     Optional: articles load without it. Idempotent.
     """
-    from graph.db import connect
-    from graph.mesh import load_mesh as run
-    from graph.schema import init_schema
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.mesh import load_mesh as run
+    from pubgraph.graph.schema import init_schema
 
     settings = get_settings()
     with connect(settings) as driver:
-        init_schema(driver, database=settings.neo4j_database)
+        init_schema(driver)
         with console.status(f"loading MeSH hierarchy from {file}"):
             summary = run(
                 driver, file, batch_size=batch_size or settings.batch_size,
-                database=settings.neo4j_database,
             )
     console.print(
         _table(
@@ -170,19 +168,18 @@ def load_edges(
 
     For graph-algorithm work at scale. Idempotent; self-citations are skipped.
     """
-    from graph.db import connect
-    from graph.edgelist import load_edge_list
-    from graph.schema import init_schema
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.edgelist import load_edge_list
+    from pubgraph.graph.schema import init_schema
 
     settings = get_settings()
     with connect(settings) as driver:
-        init_schema(driver, database=settings.neo4j_database)
+        init_schema(driver)
         with _progress() as progress:
             task = progress.add_task("loading edges", total=None)
             summary = load_edge_list(
                 driver, file, source=source, batch_size=batch_size or settings.batch_size,
-                database=settings.neo4j_database,
                 on_progress=lambda n: progress.advance(task, n),
             )
     console.print(

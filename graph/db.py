@@ -1,27 +1,77 @@
-"""The one place a Neo4j driver is created, plus managed-transaction helpers.
+"""The one place a Neo4j driver is created: the database handle, plus managed-transaction
+helpers.
 
-Writers and loaders receive the driver; they never create one. Every helper runs its
-work through ``session.execute_read`` / ``execute_write`` so the driver retries
-transient failures.
+Library code receives a :class:`GraphDB` (driver + database name, made once from
+``Settings`` at the edge by :func:`connect`); it never creates a driver nor reads the
+settings. Every helper runs its work through ``session.execute_read`` / ``execute_write``
+so the driver retries transient failures.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as nx
 
-from pubgraph.errors import ConfigError, Neo4jUnavailable
-from pubgraph.settings import Settings, get_settings
+from pubgraph.core.errors import ConfigError, Neo4jUnavailable
+from pubgraph.core.settings import Settings
+
+DEFAULT_BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class GraphDB:
+    """The database handle: one driver and the one database every session of it opens.
+
+    Passing this instead of a driver plus ``database: str | None`` keeps schema and data in
+    the same database: there is no ``None`` that one function reads as "the server's
+    default" and another as ``NEO4J_DATABASE``.
+    """
+
+    driver: neo4j.Driver
+    database: str
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+    def session(self, **config: Any) -> neo4j.Session:
+        """A session on this handle's database."""
+        return self.driver.session(database=self.database, **config)
+
+    def execute_query(
+        self, query: str, parameters: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Any:
+        """``driver.execute_query`` on this handle's database (retried)."""
+        kwargs.setdefault("database_", self.database)
+        return self.driver.execute_query(query, dict(parameters or {}), **kwargs)
+
+    def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """``run_read`` on this handle."""
+        return run_read(self, query, params)
+
+    def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """``run_write`` on this handle."""
+        return run_write(self, query, params)
+
+    def verify_connectivity(self) -> None:
+        self.driver.verify_connectivity()
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def __enter__(self) -> GraphDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _auth(settings: Settings) -> tuple[str, str] | None:
     if settings.uses_local_server:
-        from graph.server import LocalNeo4j
+        from pubgraph.graph.server import LocalNeo4j
 
         password = LocalNeo4j(settings).password()
         return (settings.neo4j_user, password) if password else None
@@ -30,12 +80,12 @@ def _auth(settings: Settings) -> tuple[str, str] | None:
     return (settings.neo4j_user, settings.neo4j_password)
 
 
-def connect(settings: Settings | None = None, *, verify: bool = True) -> neo4j.Driver:
-    """A driver for the configured Neo4j, checked to answer and accept the credentials.
+def connect(settings: Settings, *, verify: bool = True) -> GraphDB:
+    """The handle for the configured Neo4j, checked to answer and accept the credentials.
 
     Failures become one-line errors naming the setting to fix.
     """
-    s = settings or get_settings()
+    s = settings
     uri = s.resolved_neo4j_uri
     try:
         driver = GraphDatabase.driver(
@@ -43,8 +93,9 @@ def connect(settings: Settings | None = None, *, verify: bool = True) -> neo4j.D
         )
     except (ValueError, nx.ConfigurationError) as exc:
         raise ConfigError(f"invalid Neo4j URI '{uri}': {exc}", "NEO4J_URI") from None
+    db = GraphDB(driver, s.neo4j_database, s.batch_size)
     if not verify:
-        return driver
+        return db
     try:
         driver.verify_connectivity()
         driver.execute_query("RETURN 1", database_=s.neo4j_database)
@@ -72,54 +123,44 @@ def connect(settings: Settings | None = None, *, verify: bool = True) -> neo4j.D
                 f"database '{s.neo4j_database}' does not exist on {uri}", "NEO4J_DATABASE"
             ) from None
         raise
-    return driver
-
-
-def _db(database: str | None) -> str:
-    return database or get_settings().neo4j_database
+    return db
 
 
 def run_write(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     query: str,
     params: Mapping[str, Any] | None = None,
-    *,
-    database: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run one write query in a managed (retried) transaction; returns the records as dicts."""
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         return [r.data() for r in tx.run(query, dict(params or {}))]
 
-    with driver.session(database=_db(database)) as session:
+    with driver.session() as session:
         return session.execute_write(work)
 
 
 def run_read(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     query: str,
     params: Mapping[str, Any] | None = None,
-    *,
-    database: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run one read query in a managed (retried) transaction; returns the records as dicts."""
 
     def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
         return [r.data() for r in tx.run(query, dict(params or {}))]
 
-    with driver.session(database=_db(database)) as session:
+    with driver.session() as session:
         return session.execute_read(work)
 
 
 def run_statements(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     statements: Sequence[tuple[str, str]],
     params: Mapping[str, Any] | None = None,
-    *,
-    database: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Run a graph job: named statements in order, each in its own managed transaction."""
-    return {name: run_write(driver, q, params, database=database) for name, q in statements}
+    return {name: run_write(driver, q, params) for name, q in statements}
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -135,23 +176,22 @@ def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def write_batches(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     query: str,
     rows: Iterable[Mapping[str, Any]],
     *,
     batch_size: int | None = None,
-    database: str | None = None,
     **params: Any,
 ) -> int:
     """Write rows with an ``UNWIND $rows`` query, one managed transaction per batch."""
     n = 0
-    for batch in batched(rows, batch_size or get_settings().batch_size):
-        run_write(driver, query, {**params, "rows": batch}, database=database)
+    for batch in batched(rows, batch_size or driver.batch_size):
+        run_write(driver, query, {**params, "rows": batch})
         n += len(batch)
     return n
 
 
-def server_version(driver: neo4j.Driver) -> str:
+def server_version(driver: GraphDB) -> str:
     """The connected server's name, version and edition."""
     records, _, _ = driver.execute_query(
         "CALL dbms.components() YIELD name, versions, edition "

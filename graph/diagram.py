@@ -18,6 +18,8 @@ from pathlib import Path
 
 import neo4j
 
+from pubgraph.graph.db import GraphDB
+
 NODE_PROPERTIES = """
 CALL db.schema.nodeTypeProperties()
 YIELD nodeLabels, propertyName, propertyTypes
@@ -69,10 +71,10 @@ def _type_name(types: list[str] | None) -> str:
     return "|".join(sorted(short.get(t, t) for t in types))
 
 
-def read_schema(driver: neo4j.Driver, database: str | None = None) -> Schema:
+def read_schema(driver: GraphDB) -> Schema:
     """The schema as the database reports it (labels present in the data only)."""
     schema = Schema()
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
+    with driver.session(default_access_mode=neo4j.READ_ACCESS) as s:
         for r in s.run(NODE_PROPERTIES):
             for label in r["nodeLabels"]:
                 props = schema.nodes.setdefault(label, {})
@@ -200,12 +202,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Draw the graph model from the live schema.")
     parser.add_argument("--out", type=Path, default=Path("docs/graph-model.png"))
     args = parser.parse_args(argv)
-    from graph.db import connect
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
 
     settings = get_settings()
     with connect(settings) as driver:
-        schema = read_schema(driver, settings.neo4j_database)
+        schema = read_schema(driver)
     for diff in schema_differences(schema):
         print(f"note: {diff}")
     print(render(schema, args.out))

@@ -24,8 +24,9 @@ from typing import Any
 
 import neo4j
 
-from graph import queries as q
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.graph import queries as q
+from pubgraph.graph.db import GraphDB
 
 _TOKEN = re.compile(r"^(?:paper:)?(\d+)$")
 
@@ -101,12 +102,11 @@ def _write(
 
 
 def load_edge_list(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     path: str | Path,
     *,
     source: str | None = None,
     batch_size: int = 5000,
-    database: str | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> EdgeLoadSummary:
     """MERGE the edge list: stub Articles for unknown PMIDs, then ``CITES {source}``.
@@ -120,7 +120,7 @@ def load_edge_list(
     edges, loops, dups = parse_edge_list(path)
     stubs = created = 0
     articles: set[str] = set()
-    with driver.session(database=database) as session:
+    with driver.session() as session:
         for chunk in _chunks(edges, batch_size):
             pmids = sorted({p for e in chunk for p in e}, key=lambda p: (len(p), p))
             articles.update(pmids)

@@ -25,8 +25,10 @@ from typing import Any
 
 import neo4j
 
-from graph import queries as q
-from pubgraph.errors import InputError
+from pubgraph.core.contracts import RECORD_COLUMNS
+from pubgraph.core.errors import InputError
+from pubgraph.graph import queries as q
+from pubgraph.graph.db import GraphDB
 
 #: Article node properties written from a record (``stub`` and ``deleted`` are set apart).
 ARTICLE_PROPERTIES: tuple[str, ...] = (
@@ -45,30 +47,10 @@ ARTICLE_PROPERTIES: tuple[str, ...] = (
     "source_file",
 )
 
-#: The RECORD_SCHEMA columns the loader reads.
-COLUMNS: tuple[str, ...] = (
-    "record_type",
-    "pmid",
-    "title",
-    "abstract",
-    "language",
-    "year",
-    "pub_date",
-    "medline_date",
-    "journal_id",
-    "journal_title",
-    "journal_iso",
-    "journal_issn",
-    "doi",
-    "pmcid",
-    "authors",
-    "mesh",
-    "keywords",
-    "publication_types",
-    "references",
-    "source",
-    "source_file",
-)
+#: Record columns the loader does not read (kept in the Parquet file for other uses).
+NOT_LOADED: frozenset[str] = frozenset({"abstract_sections", "month", "day", "chemicals", "body"})
+#: The record columns the loader reads (the contract: ``core.contracts.RECORD_COLUMNS``).
+COLUMNS: tuple[str, ...] = tuple(c for c in RECORD_COLUMNS if c not in NOT_LOADED)
 
 
 
@@ -600,9 +582,8 @@ class GraphLoader:
 
     def __init__(
         self,
-        driver: neo4j.Driver,
+        driver: GraphDB,
         batch_size: int = 5000,
-        database: str | None = None,
         on_progress: ProgressCallback | None = None,
         ensure_schema: bool = True,
         prefetch: bool = True,
@@ -611,20 +592,19 @@ class GraphLoader:
             raise ValueError("batch_size must be >= 1")
         self.driver = driver
         self.batch_size = batch_size
-        self.database = database
         self.on_progress = on_progress
         self.prefetch = prefetch
         self._schema_checked = not ensure_schema
 
     def _ensure_schema(self) -> None:
         if not self._schema_checked:
-            from graph.schema import init_schema
+            from pubgraph.graph.schema import init_schema
 
-            init_schema(self.driver, database=self.database)
+            init_schema(self.driver)
             self._schema_checked = True
 
     def _session(self) -> neo4j.Session:
-        return self.driver.session(database=self.database)
+        return self.driver.session()
 
     def load_rows(self, rows: Iterable[Mapping[str, Any]]) -> LoadSummary:
         """Load rows (dicts with RECORD_SCHEMA column names) from any iterable, streaming.

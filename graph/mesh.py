@@ -24,8 +24,9 @@ from typing import IO, Any
 
 import neo4j
 
-from graph import queries as q
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.graph import queries as q
+from pubgraph.graph.db import GraphDB
 
 TSV_COLUMNS = ("mesh_id", "mesh_name", "mesh_tree_number")
 
@@ -176,11 +177,10 @@ def _write_edges(tx: neo4j.ManagedTransaction, rows: list[dict[str, str]]) -> in
 
 
 def load_mesh(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     path: str | Path,
     *,
     batch_size: int = 5000,
-    database: str | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> MeshLoadSummary:
     """Parse a MeSH file and MERGE the terms (with ``tree_numbers``) and BROADER edges.
@@ -193,7 +193,7 @@ def load_mesh(
     start = time.perf_counter()
     terms, edges, unresolved = transform_hierarchy(parse_mesh_file(path))
     nodes_created = rels_created = rels_deleted = 0
-    with driver.session(database=database) as session:
+    with driver.session() as session:
         for chunk in _chunks(terms, batch_size):
             created, deleted = session.execute_write(_write_terms, chunk)
             nodes_created += created

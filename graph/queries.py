@@ -302,3 +302,11 @@ RETURN type(r) AS type,
        labels(b) AS b_labels, coalesce(b.pmid, b.ui, b.id, b.key) AS b_key,
        properties(r) AS props
 """
+
+
+# Read by pairing (text exports) and embeddings (encoding): one query, one text per article.
+ARTICLE_TEXTS = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})
+RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract
+"""

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
-
-from graph.db import run_read, run_write
+from pubgraph.graph.db import GraphDB, run_read, run_write
 
 SCHEMA_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
@@ -50,56 +48,50 @@ DELETE_NODES = "MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 20000 ROWS"
 GRAPH_COUNTS = "CALL db.stats.retrieve('GRAPH COUNTS') YIELD data RETURN data"
 
 
-def init_schema(driver: neo4j.Driver, *, database: str | None = None) -> list[str]:
+def init_schema(driver: GraphDB) -> list[str]:
     """Create every constraint and index that does not exist yet; returns their names."""
     for _, statement in SCHEMA_STATEMENTS:
-        run_write(driver, statement, database=database)
+        run_write(driver, statement)
     return [name for name, _ in SCHEMA_STATEMENTS]
 
 
-def existing_schema(driver: neo4j.Driver, *, database: str | None = None) -> dict[str, str]:
+def existing_schema(driver: GraphDB) -> dict[str, str]:
     """Names of the constraints and (non-lookup) indexes that exist, with their type."""
-    out = {r["name"]: r["type"] for r in run_read(driver, SHOW_CONSTRAINTS, database=database)}
-    for r in run_read(driver, SHOW_INDEXES, database=database):
+    out = {r["name"]: r["type"] for r in run_read(driver, SHOW_CONSTRAINTS)}
+    for r in run_read(driver, SHOW_INDEXES):
         if r["type"] != "LOOKUP" and not r["owningConstraint"]:
             out[r["name"]] = r["type"]
     return out
 
 
 def reset_graph(
-    driver: neo4j.Driver, *, database: str | None = None, drop_schema: bool = False
+    driver: GraphDB, drop_schema: bool = False
 ) -> None:
     """Delete every node and relationship; optionally drop all constraints and indexes.
 
     Drops are driven by the names ``SHOW`` returns; names cannot be parameters in
     schema commands, so they are quoted as identifiers (never values).
     """
-    with driver.session(database=database or _default_db()) as session:
+    with driver.session() as session:
         # CALL ... IN TRANSACTIONS needs an auto-commit transaction.
         session.run(DELETE_RELATIONSHIPS).consume()
         session.run(DELETE_NODES).consume()
     if drop_schema:
-        constraints = run_read(driver, SHOW_CONSTRAINTS, database=database)
+        constraints = run_read(driver, SHOW_CONSTRAINTS)
         for r in constraints:
-            run_write(driver, f"DROP CONSTRAINT {_ident(r['name'])} IF EXISTS", database=database)
-        for name, kind in existing_schema(driver, database=database).items():
+            run_write(driver, f"DROP CONSTRAINT {_ident(r['name'])} IF EXISTS")
+        for name, kind in existing_schema(driver).items():
             if kind != "LOOKUP":
-                run_write(driver, f"DROP INDEX {_ident(name)} IF EXISTS", database=database)
+                run_write(driver, f"DROP INDEX {_ident(name)} IF EXISTS")
 
 
 def _ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _default_db() -> str:
-    from pubgraph.settings import get_settings
-
-    return get_settings().neo4j_database
-
-
-def graph_counts(driver: neo4j.Driver, *, database: str | None = None) -> dict[str, Any]:
+def graph_counts(driver: GraphDB) -> dict[str, Any]:
     """Node counts by label and relationship counts by type, from the count store."""
-    data = run_read(driver, GRAPH_COUNTS, database=database)[0]["data"]
+    data = run_read(driver, GRAPH_COUNTS)[0]["data"]
     nodes: dict[str, int] = {}
     total_nodes = 0
     for row in data["nodes"]:

@@ -23,8 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubgraph.errors import ConfigError, Neo4jUnavailable
-from pubgraph.settings import Settings
+from pubgraph.core.errors import ConfigError, Neo4jUnavailable
+from pubgraph.core.settings import Settings
 
 SERVER_DIR = Path(__file__).resolve().parent / "server"
 POM = SERVER_DIR / "pom.xml"

@@ -12,8 +12,9 @@ from typing import Any
 
 import neo4j
 
-from graph import queries as q
-from graph.schema import graph_counts
+from pubgraph.graph import queries as q
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.schema import graph_counts
 
 
 def _scalar(session: neo4j.Session, query: str) -> int:
@@ -21,15 +22,15 @@ def _scalar(session: neo4j.Session, query: str) -> int:
     return int(record["n"]) if record is not None else 0
 
 
-def graph_stats(driver: neo4j.Driver, database: str | None = None) -> dict[str, Any]:
+def graph_stats(driver: GraphDB) -> dict[str, Any]:
     """Counts of the graph: articles (text, stubs, deleted), MeSH terms, journals, authors,
     CITES, HAS_MESH, citations inside the corpus (both ends have text), and node counts by
     label and relationship counts by type.
     """
-    counts = graph_counts(driver, database=database)
+    counts = graph_counts(driver)
     by_label: dict[str, int] = counts["nodes"]
     by_type: dict[str, int] = counts["relationships"]
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
+    with driver.session(default_access_mode=neo4j.READ_ACCESS) as s:
         text = _scalar(s, q.COUNT_TEXT_ARTICLES)
         stubs = _scalar(s, q.COUNT_STUB_ARTICLES)
         deleted = _scalar(s, q.COUNT_DELETED_ARTICLES)
@@ -66,7 +67,7 @@ RelTuple = tuple[str, tuple[str, ...], Any, tuple[str, ...], Any, tuple[tuple[st
 
 
 def graph_snapshot(
-    driver: neo4j.Driver, database: str | None = None
+    driver: GraphDB
 ) -> tuple[set[NodeTuple], set[RelTuple]]:
     """The whole graph as ``(nodes, relationships)`` sets of tuples.
 
@@ -74,7 +75,7 @@ def graph_snapshot(
     end labels, end key, properties)`` where a key is the node's unique key property.
     Meant for tests and small graphs: it reads everything.
     """
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
+    with driver.session(default_access_mode=neo4j.READ_ACCESS) as s:
         nodes = {
             (tuple(sorted(r["labels"])), _freeze(r["props"])) for r in s.run(q.DUMP_NODES)
         }
@@ -92,10 +93,10 @@ def graph_snapshot(
     return nodes, rels
 
 
-def corpus_stats(driver: neo4j.Driver, database: str | None = None) -> dict[str, int]:
+def corpus_stats(driver: GraphDB) -> dict[str, int]:
     """Article-level figures for ``pubgraph graph stats``: text articles, stubs, deleted
     stubs, and CITES inside the corpus (both ends have text)."""
-    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
+    with driver.session(default_access_mode=neo4j.READ_ACCESS) as s:
         return {
             "text articles": _scalar(s, q.COUNT_TEXT_ARTICLES),
             "stub articles": _scalar(s, q.COUNT_STUB_ARTICLES),

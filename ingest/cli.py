@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 import typer
 
 app = typer.Typer(
@@ -12,13 +9,12 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-# Each module adds its commands to the ``ingest`` group.
-_COMMAND_MODULES = ("ingest.cli_files", "ingest.cli_ncbi", "ingest.cli_sample")
 
 
 def register(root: typer.Typer) -> None:
-    """Add the ``ingest`` group to the root CLI."""
-    for name in _COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(app)
+    """Add the ``ingest`` group to the root CLI; each module adds its own commands."""
+    from pubgraph.ingest import cli_files, cli_ncbi, cli_sample
+
+    for module in (cli_files, cli_ncbi, cli_sample):
+        module.register(app)
     root.add_typer(app, name="ingest")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from ingest.files import IngestSummary
+    from pubgraph.ingest.files import IngestSummary
 
 
 def register(ingest_app: typer.Typer) -> None:
@@ -56,7 +56,7 @@ def files(
 
     Example: pubgraph ingest files ../shared/data/pubmed --out records.parquet --skip-bad
     """
-    from ingest.files import sync_files
+    from pubgraph.ingest.files import sync_files
 
     if not load:
         summary = sync_files(
@@ -65,14 +65,14 @@ def files(
         print_summary(summary)
         return
 
-    from graph.db import connect
-    from ingest.load import StreamingLoad
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.ingest.load import StreamingLoad
 
     settings = get_settings()
     with connect(settings) as driver:
         stream = StreamingLoad(
-            driver, batch_size=settings.batch_size, database=settings.neo4j_database
+            driver, batch_size=settings.batch_size
         )
         try:
             summary = sync_files(

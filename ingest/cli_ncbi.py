@@ -86,9 +86,9 @@ def pubmed(
         TimeElapsedColumn,
     )
 
-    from ingest.eutils import EutilsClient
-    from ingest.ncbi import SyncEvent, SyncOptions, sync_pubmed
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.ingest.eutils import EutilsClient
+    from pubgraph.ingest.ncbi import SyncEvent, SyncOptions, sync_pubmed
 
     settings = get_settings()
     if not settings.ncbi_email:

@@ -18,8 +18,8 @@ def sample(
     The corpus is NLM's PubMed baseline file pubmed20n0014 (30,000 articles) and update file
     pubmed21n1298 (20,783 articles with deletions), plus eight PMC Open Access articles.
     """
-    from ingest.sample import obtain_sample
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.ingest.sample import obtain_sample
 
     corpus = obtain_sample(Path(get_settings().data_dir) / "cache")
     err.print(f"sample corpus from {corpus.origin}")

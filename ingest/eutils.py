@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 from lxml import etree
 
-from pubgraph.errors import NcbiError
+from pubgraph.core.errors import NcbiError
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -313,7 +313,7 @@ class EutilsClient:
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> EutilsClient:
-        """A client configured from ``pubgraph.settings.Settings`` (URL, tool, email, key)."""
+        """A client configured from ``pubgraph.core.settings.Settings`` (URL, tool, email, key)."""
         return cls(
             settings.eutils_url,
             tool=settings.ncbi_tool,

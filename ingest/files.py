@@ -5,7 +5,7 @@ of records: path expansion, format detection, counting, progress.
 pure streaming) → :class:`~ingest.writer.RecordWriter` (load to Parquet), returning an
 :class:`IngestSummary`.
 
-Strict mode (default): the first bad record raises :class:`~pubgraph.errors.InputError`;
+Strict mode (default): the first bad record raises :class:`~pubgraph.core.errors.InputError`;
 the rows written before it stay in a valid ``<out>.partial`` file, ``<out>`` is not
 created. ``skip_bad=True``: bad records (or the unreadable rest of a file) are skipped,
 counted and listed in the summary, and ``<out>`` is written.
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal, cast
 
-from ingest.pmc import iter_pmc
-from ingest.pubmed import SkipInfo, iter_pubmed
-from ingest.records import Article, Deletion, Record
-from ingest.writer import RecordWriter
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.pmc import iter_pmc
+from pubgraph.ingest.pubmed import SkipInfo, iter_pubmed
+from pubgraph.ingest.records import Article, Deletion, Record
+from pubgraph.ingest.writer import RecordWriter
 
 __all__ = [
     "XML_SUFFIXES",

@@ -11,10 +11,9 @@ import queue
 import threading
 from typing import Any
 
-import neo4j
-
-from graph.loader import GraphLoader, LoadSummary
-from ingest.records import Record, to_row
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.loader import GraphLoader, LoadSummary
+from pubgraph.ingest.records import Record, to_row
 
 _END = object()
 
@@ -22,10 +21,10 @@ _END = object()
 class StreamingLoad:
     """``on_record`` feeds the loader thread; ``finish()`` waits and returns its summary."""
 
-    def __init__(self, driver: neo4j.Driver, *, batch_size: int, database: str | None,
+    def __init__(self, driver: GraphDB, *, batch_size: int,
                  max_queued: int = 20_000) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queued)
-        self._loader = GraphLoader(driver, batch_size=batch_size, database=database)
+        self._loader = GraphLoader(driver, batch_size=batch_size)
         self._error: BaseException | None = None
         self._summary: LoadSummary | None = None
         self._thread = threading.Thread(target=self._run, name="pubgraph-load", daemon=True)

@@ -48,7 +48,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ingest.eutils import (
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.eutils import (
     DEFAULT_BATCH_SIZE,
     ESEARCH_CAP,
     LINK_CITEDIN,
@@ -58,10 +59,9 @@ from ingest.eutils import (
     HistoryExpired,
     format_date,
 )
-from ingest.pubmed import SkipInfo, iter_pubmed
-from ingest.records import Article, Deletion, Record, Reference
-from ingest.writer import RecordWriter, from_row, read_records, write_records
-from pubgraph.errors import InputError
+from pubgraph.ingest.pubmed import SkipInfo, iter_pubmed
+from pubgraph.ingest.records import Article, Deletion, Record, Reference
+from pubgraph.ingest.writer import RecordWriter, from_row, read_records, write_records
 
 __all__ = [
     "MANIFEST",

@@ -7,7 +7,7 @@ Each ``<article>`` becomes an :class:`~ingest.records.Article` with ``source="pm
 plus a citation string) and, with ``include_body=True``, the body text.
 
 A PMC article without a PMID cannot be keyed in the graph (``Article.pmid`` is a PubMed
-id, never a ``PMC…`` id): in strict mode it raises :class:`~pubgraph.errors.InputError`
+id, never a ``PMC…`` id): in strict mode it raises :class:`~pubgraph.core.errors.InputError`
 (field ``article-id[pmid]``), with ``skip_bad=True`` it is skipped with that reason.
 """
 
@@ -20,18 +20,24 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from ingest.pubmed import (
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.pubmed import normalise_orcid, normalise_pmcid, parse_pub_date
+from pubgraph.ingest.records import (
+    AbstractSection,
+    Article,
+    Author,
+    Journal,
+    PubDate,
+    Record,
+    Reference,
+)
+from pubgraph.ingest.xmlstream import (
     RecordError,
     SkipInfo,
-    normalise_orcid,
-    normalise_pmcid,
-    parse_pub_date,
     source_name,
     stream_records,
     text_of,
 )
-from ingest.records import AbstractSection, Article, Author, Journal, PubDate, Record, Reference
-from pubgraph.errors import InputError
 
 __all__ = [
     "PMC_ROOTS",

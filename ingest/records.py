@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from pubgraph.core.contracts import RECORD_COLUMNS
+
 
 @dataclass(frozen=True, slots=True)
 class PubDate:
@@ -220,6 +222,8 @@ RECORD_SCHEMA = pa.schema(
         ("source_file", pa.string()),
     ]
 )
+if tuple(RECORD_SCHEMA.names) != RECORD_COLUMNS:  # the contract graph.loader reads
+    raise AssertionError("RECORD_SCHEMA disagrees with pubgraph.core.contracts.RECORD_COLUMNS")
 
 
 def to_row(record: Record, source_file: str | None = None) -> dict[str, Any]:

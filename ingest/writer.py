@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.records import (
+from pubgraph.ingest.records import (
     RECORD_SCHEMA,
     AbstractSection,
     Article,

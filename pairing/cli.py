@@ -19,8 +19,8 @@ pairs_app = typer.Typer(
 
 
 def _connect() -> Any:
-    from graph.db import connect
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
 
     return connect(get_settings())
 
@@ -115,8 +115,9 @@ def run_command(
     negatives. Splits are by article, so no pair crosses splits; the same seed on the same
     graph gives identical pairs (and the same run id).
     """
-    from pairing.config import load_config
-    from pairing.jobs import run_pairs
+    from pubgraph.core.settings import get_settings
+    from pubgraph.pairing.config import load_config
+    from pubgraph.pairing.jobs import run_pairs
 
     cfg = load_config(config).with_overrides(
         strategies=strategy,
@@ -127,7 +128,8 @@ def run_command(
     )
     with _connect() as driver, console.status("pairing...") as status:
         result = run_pairs(
-            driver, cfg, out, progress=lambda msg: status.update(msg), workers=workers
+            driver, cfg, out, progress=lambda msg: status.update(msg), workers=workers,
+            pairs_root=get_settings().data_dir / "pairs",
         )
     c = result.counts
     console.print(_strategy_table(c["by_strategy"]))
@@ -148,7 +150,7 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the recorded PairRuns, newest first."""
-    from pairing.jobs import list_runs
+    from pubgraph.pairing.jobs import list_runs
 
     with _connect() as driver:
         runs = list_runs(driver)
@@ -182,7 +184,7 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a run: parameters, counts per strategy and split, label balance."""
-    from pairing.jobs import get_run, pair_summary, read_pairs
+    from pubgraph.pairing.jobs import get_run, pair_summary, read_pairs
 
     with _connect() as driver:
         info = get_run(driver, run)
@@ -219,7 +221,7 @@ def diff_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Compare two runs: pair overlap, label balance and MeSH coverage."""
-    from pairing.jobs import diff_runs
+    from pubgraph.pairing.jobs import diff_runs
 
     with _connect() as driver:
         d = diff_runs(driver, run_a, run_b)
@@ -280,8 +282,8 @@ def export_command(
     batch_size: Annotated[int, typer.Option(min=1, help="PMIDs per text query.")] = 1000,
 ) -> None:
     """Export a run's pairs with texts read from the graph, in the forms the trainer reads."""
-    from pairing.export import export_all, export_run
-    from pairing.jobs import get_run
+    from pubgraph.pairing.export import export_all, export_run
+    from pubgraph.pairing.jobs import get_run
 
     with _connect() as driver:
         target: Any = Path(run) if Path(run).is_dir() else get_run(driver, run)
@@ -301,8 +303,8 @@ def strategies_command() -> None:
     """List the strategies, their default parameters and their named Cypher statements."""
     import dataclasses
 
-    from pairing.config import DEFAULT_STRATEGIES, STRATEGIES, default_params
-    from pairing.strategies import job_for
+    from pubgraph.pairing.config import DEFAULT_STRATEGIES, STRATEGIES, default_params
+    from pubgraph.pairing.strategies import job_for
 
     for name in STRATEGIES:
         job = job_for(name, default_params(name))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pubgraph.errors import PairingError
+from pubgraph.core.errors import PairingError
 
 POSITIVE_STRATEGIES: tuple[str, ...] = ("cites", "co_citation", "bib_coupling", "shared_mesh")
 NEGATIVE_STRATEGIES: tuple[str, ...] = ("random_distant", "mesh_distant", "hard")

@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import neo4j
-
-from graph.db import run_read
-from pairing import queries as q
-from pairing.config import SPLITS
-from pairing.jobs import read_pairs, read_splits, run_dir
-from pubgraph.errors import PairingError
+from pubgraph.core.contracts import article_text
+from pubgraph.core.errors import PairingError
+from pubgraph.graph.db import GraphDB, run_read
+from pubgraph.pairing import queries as q
+from pubgraph.pairing.config import SPLITS
+from pubgraph.pairing.jobs import read_pairs, read_splits, run_dir
 
 # Bibliographic coupling counts as citation-related from this many shared references.
 COUPLING_MIN_SHARED = 2
@@ -55,28 +54,18 @@ class ExportSummary:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def article_text(title: str | None, abstract: str | None) -> str | None:
-    """``title + ". " + abstract``; None when the article has neither."""
-    t = (title or "").strip()
-    a = (abstract or "").strip()
-    if t and a:
-        return f"{t.rstrip('.').rstrip()}. {a}"
-    return t or a or None
-
-
 def fetch_articles(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
     *,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> dict[str, tuple[str | None, str | None]]:
     """``pmid → (title, abstract)``, read in batches of PMIDs."""
     out: dict[str, tuple[str | None, str | None]] = {}
     ordered = sorted(set(pmids))
     for i in range(0, len(ordered), batch_size):
         rows = run_read(
-            driver, q.ARTICLE_TEXTS, {"pmids": ordered[i : i + batch_size]}, database=database
+            driver, q.ARTICLE_TEXTS, {"pmids": ordered[i : i + batch_size]}
         )
         for r in rows:
             out[str(r["pmid"])] = (r["title"], r["abstract"])
@@ -84,16 +73,15 @@ def fetch_articles(
 
 
 def fetch_texts(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
     *,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> dict[str, str]:
     """``pmid → text`` for the articles that have text, read in batches of PMIDs."""
     out: dict[str, str] = {}
     for pmid, (title, abstract) in fetch_articles(
-        driver, pmids, batch_size=batch_size, database=database
+        driver, pmids, batch_size=batch_size
     ).items():
         text = article_text(title, abstract)
         if text:
@@ -102,12 +90,11 @@ def fetch_texts(
 
 
 def citation_lists(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
     *,
     min_shared: int = COUPLING_MIN_SHARED,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> dict[str, list[str]]:
     """For each of ``pmids``: the text articles, of any split, it is citation-related to
     (cites, is cited by, is co-cited with, or shares ``min_shared``+ references with).
@@ -121,7 +108,6 @@ def citation_lists(
             driver,
             q.CITATION_RELATED,
             {"pmids": ordered[i : i + batch_size], "min_shared": min_shared},
-            database=database,
         )
         for r in rows:
             pmid = str(r["pmid"])
@@ -239,14 +225,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def export_run(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     run: Mapping[str, Any] | str | Path,
     fmt: str,
     split: str,
     out: str | Path | None = None,
     *,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> ExportSummary:
     """Export one split of a run (a ``PairRun`` dict or the run directory) as ``fmt``."""
     _check(fmt, split)
@@ -254,7 +239,7 @@ def export_run(
     path = Path(out) if out is not None else default_export_path(directory, fmt, split)
     if fmt == "citations":
         members = sorted(p for p, s in read_splits(directory).items() if s == split)
-        lists = citation_lists(driver, members, batch_size=batch_size, database=database)
+        lists = citation_lists(driver, members, batch_size=batch_size)
         rows: list[dict[str, Any]] = [{"pmid": p, "relevant_pmids": r} for p, r in lists.items()]
         write_table(rows, path, COLUMNS[fmt])
         return ExportSummary(
@@ -270,7 +255,7 @@ def export_run(
 
             lists = pd.read_parquet(cite_file, columns=["relevant_pmids"])["relevant_pmids"]
             wanted |= {str(x) for rel in lists for x in rel}
-        found = fetch_articles(driver, sorted(wanted), batch_size=batch_size, database=database)
+        found = fetch_articles(driver, sorted(wanted), batch_size=batch_size)
         rows = []
         for pmid, (title, abstract) in sorted(found.items()):
             text = article_text(title, abstract)
@@ -288,18 +273,17 @@ def export_run(
         return ExportSummary(path, fmt, split, len(rows), {"no_text": len(wanted) - len(rows)})
     pairs = [p for p in read_pairs(directory) if p["split"] == split]
     needed = [x for p in pairs for x in (str(p["pmid_a"]), str(p["pmid_b"]))]
-    texts = fetch_texts(driver, needed, batch_size=batch_size, database=database)
+    texts = fetch_texts(driver, needed, batch_size=batch_size)
     rows, skipped = build_rows(fmt, pairs, texts)
     write_table(rows, path, COLUMNS[fmt])
     return ExportSummary(path, fmt, split, len(rows), skipped)
 
 
 def export_all(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     run: Mapping[str, Any] | str | Path,
     *,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> list[ExportSummary]:
     """Every format of every split into the run directory (default file names), plus
     ``texts.parquet`` (test split in full) and ``citations_<split>.parquet``."""
@@ -307,11 +291,11 @@ def export_all(
     for split in SPLITS:
         for fmt in ("pairs", "triplets", "labelled"):
             out.append(
-                export_run(driver, run, fmt, split, batch_size=batch_size, database=database)
+                export_run(driver, run, fmt, split, batch_size=batch_size)
             )
     for split in ("validation", "test"):
         out.append(
-            export_run(driver, run, "citations", split, batch_size=batch_size, database=database)
+            export_run(driver, run, "citations", split, batch_size=batch_size)
         )
-    out.append(export_run(driver, run, "texts", "test", batch_size=batch_size, database=database))
+    out.append(export_run(driver, run, "texts", "test", batch_size=batch_size))
     return out

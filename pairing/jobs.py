@@ -26,13 +26,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import neo4j
-
-from graph.db import run_read, run_write
-from pairing import queries as q
-from pairing.config import NEGATIVE_STRATEGIES, SPLITS, PairingConfig
-from pairing.splits import SplitAssignment, assign_splits
-from pairing.strategies import (
+from pubgraph.core import contracts
+from pubgraph.core.contracts import PAIRS_FILE, RUN_FILE, SPLITS_FILE
+from pubgraph.core.errors import PairingError
+from pubgraph.graph.db import GraphDB, run_read, run_write
+from pubgraph.pairing import queries as q
+from pubgraph.pairing.config import NEGATIVE_STRATEGIES, SPLITS, PairingConfig
+from pubgraph.pairing.splits import SplitAssignment, assign_splits
+from pubgraph.pairing.strategies import (
     Candidate,
     NegativeContext,
     Selector,
@@ -42,12 +43,8 @@ from pairing.strategies import (
     generate_positives,
     job_for,
 )
-from pubgraph.errors import PairingError
 
 PAIR_COLUMNS: tuple[str, ...] = ("pmid_a", "pmid_b", "label", "strategy", "score", "split")
-PAIRS_FILE = "pairs.parquet"
-SPLITS_FILE = "splits.parquet"
-RUN_FILE = "run.json"
 
 Progress = Callable[[str], None]
 
@@ -70,9 +67,9 @@ class RunResult:
         return self.out_dir / PAIRS_FILE
 
 
-def graph_fingerprint(driver: neo4j.Driver, database: str | None = None) -> dict[str, int]:
+def graph_fingerprint(driver: GraphDB) -> dict[str, int]:
     """Counts that identify the graph's state (text articles, stubs, edges, a PMID sum)."""
-    row = run_read(driver, q.GRAPH_FINGERPRINT, database=database)[0]
+    row = run_read(driver, q.GRAPH_FINGERPRINT)[0]
     return {k: int(row[k] or 0) for k in sorted(row)}
 
 
@@ -88,14 +85,13 @@ def _negative_budgets(total: int, strategies: Sequence[str]) -> list[int]:
 
 
 def run_pairs(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     config: PairingConfig,
     out_dir: str | Path | None = None,
-    *,
-    database: str | None = None,
     progress: Progress | None = None,
     record: bool = True,
     workers: int = 2,
+    pairs_root: str | Path = "pairs",
 ) -> RunResult:
     """Run ``config.strategies`` on the graph; write the pairs; record a ``PairRun``.
 
@@ -107,15 +103,15 @@ def run_pairs(
     config.validate()
     say = progress or (lambda _msg: None)
     start = time.perf_counter()
-    fingerprint = graph_fingerprint(driver, database)
+    fingerprint = graph_fingerprint(driver)
     if fingerprint["text_articles"] == 0:
         raise PairingError(
             "the graph has no articles with text (stub=false): load PubMed files first "
             "(`pubgraph graph load FILES`)"
         )
     run_id = run_id_for(config, fingerprint)
-    out = Path(out_dir) if out_dir is not None else _default_out(run_id)
-    runner = StatementRunner(driver, database, workers=workers)
+    out = Path(out_dir) if out_dir is not None else Path(pairs_root) / run_id
+    runner = StatementRunner(driver, workers=workers)
 
     say("assigning article splits")
     articles = [
@@ -174,7 +170,7 @@ def run_pairs(
     result = RunResult(run_id, out, counts, duration, fingerprint, config, pairs, runner.log)
     write_run_files(result, splits, articles)
     if record:
-        record_run(driver, result, database=database)
+        record_run(driver, result)
     return result
 
 
@@ -185,10 +181,6 @@ def _year(value: Any) -> int | None:
         return None
 
 
-def _default_out(run_id: str) -> Path:
-    from pubgraph.settings import get_settings
-
-    return get_settings().data_dir / "pairs" / run_id
 
 
 def _strategy_counts(
@@ -281,7 +273,7 @@ def _schemas() -> tuple[Any, Any]:
 PAIRS_SCHEMA, SPLITS_SCHEMA = _schemas()
 
 
-def record_run(driver: neo4j.Driver, result: RunResult, *, database: str | None = None) -> None:
+def record_run(driver: GraphDB, result: RunResult) -> None:
     """MERGE the run's ``PairRun`` node (same id → updated, never duplicated)."""
     run_write(
         driver,
@@ -296,21 +288,20 @@ def record_run(driver: neo4j.Driver, result: RunResult, *, database: str | None 
             "duration": round(result.duration, 3),
             "out": str(result.out_dir.resolve()),
         },
-        database=database,
     )
 
 
 # --- list / show / diff -----------------------------------------------------------------
 
 
-def list_runs(driver: neo4j.Driver, *, database: str | None = None) -> list[dict[str, Any]]:
+def list_runs(driver: GraphDB) -> list[dict[str, Any]]:
     """Every ``PairRun``, newest first, with ``counts``/``params`` decoded."""
-    return [_decode(r) for r in run_read(driver, q.LIST_PAIR_RUNS, database=database)]
+    return [_decode(r) for r in run_read(driver, q.LIST_PAIR_RUNS)]
 
 
-def get_run(driver: neo4j.Driver, run_id: str, *, database: str | None = None) -> dict[str, Any]:
+def get_run(driver: GraphDB, run_id: str) -> dict[str, Any]:
     """One ``PairRun`` by id or unique id prefix."""
-    rows = run_read(driver, q.GET_PAIR_RUN, {"id": run_id}, database=database)
+    rows = run_read(driver, q.GET_PAIR_RUN, {"id": run_id})
     exact = [r for r in rows if r["id"] == run_id]
     if exact:
         return _decode(exact[0])
@@ -351,12 +342,7 @@ def read_pairs(run: Mapping[str, Any] | str | Path) -> list[dict[str, Any]]:
 
 def read_splits(run: Mapping[str, Any] | str | Path) -> dict[str, str]:
     """``pmid → split`` of a run's articles."""
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(run_dir(run) / SPLITS_FILE, columns=["pmid", "split"])
-    return dict(
-        zip(table.column("pmid").to_pylist(), table.column("split").to_pylist(), strict=True)
-    )
+    return contracts.read_splits(run_dir(run))
 
 
 def pair_summary(pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -377,10 +363,8 @@ def pair_summary(pairs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def mesh_coverage(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
-    *,
-    database: str | None = None,
     batch: int = 5000,
 ) -> dict[str, Any]:
     """Distinct MeSH descriptors of ``pmids`` and their share of those in use in the graph."""
@@ -389,11 +373,11 @@ def mesh_coverage(
     ordered = sorted(set(pmids))
     for i in range(0, len(ordered), batch):
         for r in run_read(
-            driver, q.ARTICLE_MESH, {"pmids": ordered[i : i + batch]}, database=database
+            driver, q.ARTICLE_MESH, {"pmids": ordered[i : i + batch]}
         ):
             with_mesh += 1
             seen.update(r["mesh"])
-    total = int(run_read(driver, q.TOTAL_MESH_IN_USE, database=database)[0]["n"])
+    total = int(run_read(driver, q.TOTAL_MESH_IN_USE)[0]["n"])
     return {
         "descriptors": len(seen),
         "descriptor_share": len(seen) / total if total else 0.0,
@@ -411,11 +395,11 @@ def _keys(pairs: Sequence[Mapping[str, Any]]) -> set[tuple[str, str, int]]:
 
 
 def diff_runs(
-    driver: neo4j.Driver, run_a: str, run_b: str, *, database: str | None = None
+    driver: GraphDB, run_a: str, run_b: str
 ) -> dict[str, Any]:
     """Compare two runs: pair overlap (same unordered pair and label), label balance and
     MeSH coverage of each."""
-    ra, rb = get_run(driver, run_a, database=database), get_run(driver, run_b, database=database)
+    ra, rb = get_run(driver, run_a), get_run(driver, run_b)
     pa, pb = read_pairs(ra), read_pairs(rb)
     ka, kb = _keys(pa), _keys(pb)
     both = ka & kb
@@ -432,7 +416,7 @@ def diff_runs(
             "positives": s["positives"],
             "negatives": s["negatives"],
             "positive_share": s["positive_share"],
-            "mesh": mesh_coverage(driver, pmids, database=database),
+            "mesh": mesh_coverage(driver, pmids),
         }
 
     return {

@@ -15,6 +15,8 @@ order never depends on the planner or on the batching.
 
 from __future__ import annotations
 
+from pubgraph.graph import queries as graph_queries
+
 # --- graph facts ------------------------------------------------------------------------
 
 GRAPH_FINGERPRINT = """
@@ -273,11 +275,7 @@ ORDER BY id
 
 # --- exports ----------------------------------------------------------------------------
 
-ARTICLE_TEXTS = """
-UNWIND $pmids AS pmid
-MATCH (a:Article {pmid: pmid})
-RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract
-"""
+ARTICLE_TEXTS = graph_queries.ARTICLE_TEXTS
 
 ARTICLE_MESH = """
 UNWIND $pmids AS pmid

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pairing.config import SPLITS, SplitConfig
+from pubgraph.pairing.config import SPLITS, SplitConfig
 
 
 def unit_hash(seed: int, key: str) -> float:

@@ -24,12 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import neo4j
 import numpy as np
 
-from graph.db import run_read
-from pairing import queries as q
-from pairing.config import (
+from pubgraph.core.errors import PairingError
+from pubgraph.graph.db import GraphDB, run_read
+from pubgraph.pairing import queries as q
+from pubgraph.pairing.config import (
     NEGATIVE_STRATEGIES,
     CitesParams,
     HardParams,
@@ -40,8 +40,7 @@ from pairing.config import (
     StrategyParams,
     check_strategy,
 )
-from pairing.splits import SplitAssignment, derive_seed
-from pubgraph.errors import PairingError
+from pubgraph.pairing.splits import SplitAssignment, derive_seed
 
 #: Rows sent per ``UNWIND $pairs`` / ``UNWIND $anchors`` filter statement.
 FILTER_BATCH = 2000
@@ -158,14 +157,12 @@ class StatementRunner:
 
     def __init__(
         self,
-        driver: neo4j.Driver,
-        database: str | None = None,
+        driver: GraphDB,
         *,
         workers: int = 1,
         anchor_batch: int = ANCHOR_BATCH,
     ) -> None:
         self.driver = driver
-        self.database = database
         self.workers = max(1, workers)
         self.anchor_batch = max(1, anchor_batch)
         self.log: list[dict[str, Any]] = []
@@ -174,7 +171,7 @@ class StatementRunner:
     def read(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
         """Run ``statement`` with ``params``; returns its records as dicts."""
         start = time.perf_counter()
-        rows = run_read(self.driver, statement.query, params, database=self.database)
+        rows = run_read(self.driver, statement.query, params)
         with self._lock:
             self.log.append(
                 {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import platform
 import sys
@@ -11,18 +9,15 @@ import sys
 import typer
 from rich.console import Console
 
-from pubgraph.errors import PubgraphError
+from pubgraph.core.errors import PubgraphError
+from pubgraph.embeddings import cli as embeddings_cli
+from pubgraph.graph import cli as graph_cli
+from pubgraph.ingest import cli as ingest_cli
+from pubgraph.pairing import cli as pairing_cli
+from pubgraph.train import cli as train_cli
 
-# In import order: cli -> dashboard -> {ingest, pairing, train, analysis} -> graph.
-COMMAND_MODULES = (
-    "graph.cli",
-    "ingest.cli",
-    "pairing.cli",
-    "train.cli",
-    "analysis.cli",
-    "dashboard.cli",
-    "pubgraph.pipeline",
-)
+# Every command group, registered in this order. A plain import: a missing module fails loudly.
+COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli)
 
 app = typer.Typer(
     name="pubgraph",
@@ -49,11 +44,11 @@ def versions() -> None:
     typer.echo(f"python {platform.python_version()} ({sys.executable})")
     for pkg in ("torch", "sentence-transformers", "transformers", "neo4j", "lxml", "pyarrow"):
         typer.echo(f"{pkg} {v(pkg)}")
-    from pubgraph.settings import get_settings
+    from pubgraph.core.settings import get_settings
 
     s = get_settings()
     try:
-        from graph.db import connect, server_version
+        from pubgraph.graph.db import connect, server_version
 
         with connect(s) as driver:
             typer.echo(f"neo4j-server {server_version(driver)} at {s.resolved_neo4j_uri}")
@@ -62,9 +57,8 @@ def versions() -> None:
 
 
 def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(app)
+    for module in COMMAND_MODULES:
+        module.register(app)
 
 
 _register_all()

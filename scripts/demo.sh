@@ -31,7 +31,7 @@ if [ "${#tree[@]}" -gt 0 ] && [ -n "${tree[0]}" ]; then
 fi
 "$pg" graph stats
 
-step "5. pairing: positives and negatives from graph queries (article-level splits)"
+step "5. pairing: positives and negatives from pubgraph.graph queries (article-level splits)"
 "$pg" pairs run --seed "${PUBGRAPH_DEMO_SEED:-13}" --out "$out/pairs"
 "$pg" pairs export "$out/pairs" --format all
 

@@ -12,14 +12,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.db import connect
-from graph.schema import SCHEMA_NAMES, existing_schema, init_schema, reset_graph
-from graph.server import LocalNeo4j, free_port
-from pubgraph.errors import PubgraphError
-from pubgraph.settings import Settings, get_settings, shared_data_dir
+from pubgraph.core.errors import PubgraphError
+from pubgraph.core.settings import Settings, get_settings, shared_data_dir
+from pubgraph.graph.db import GraphDB, connect
+from pubgraph.graph.schema import SCHEMA_NAMES, existing_schema, init_schema, reset_graph
+from pubgraph.graph.server import LocalNeo4j, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = shared_data_dir()
@@ -102,13 +101,13 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setting
 
 
 @pytest.fixture(scope="session")
-def neo4j_driver(neo4j_settings: Settings) -> Iterator[neo4j.Driver]:
+def neo4j_driver(neo4j_settings: Settings) -> Iterator[GraphDB]:
     """One verified driver to the test Neo4j for the whole session."""
     try:
         driver = connect(neo4j_settings)
     except PubgraphError as exc:
         _unavailable(str(exc))
-    from graph.db import server_version
+    from pubgraph.graph.db import server_version
 
     _SERVER.update(version=server_version(driver), uri=neo4j_settings.resolved_neo4j_uri)
     yield driver
@@ -116,7 +115,7 @@ def neo4j_driver(neo4j_settings: Settings) -> Iterator[neo4j.Driver]:
 
 
 @pytest.fixture()
-def graph_db(neo4j_driver: neo4j.Driver) -> neo4j.Driver:
+def graph_db(neo4j_driver: GraphDB) -> GraphDB:
     """The test Neo4j, emptied, with extra indexes dropped and pubgraph's schema in place."""
     reset_graph(neo4j_driver)
     extra = {n for n in existing_schema(neo4j_driver) if n not in SCHEMA_NAMES}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pubgraph.errors import ConfigError
-from pubgraph.settings import Settings, load_settings
+from pubgraph.core.errors import ConfigError
+from pubgraph.core.settings import Settings, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
 
 BIOSSES_FILES = ("train.tsv", "dev.tsv", "test.tsv")
 BIOSSES_COLUMNS = ("sentence1", "sentence2", "score")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
+from pubgraph.train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
 
 DEFAULT_BENCHMARKS = "biosses,pubmedqa"
 
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_command)
     app.command("eval")(eval_command)
     app.command("merge")(merge_command)
-    from train.gnn_cli import register as register_gnn
+    from pubgraph.train.gnn_cli import register as register_gnn
 
     register_gnn(app)
 
@@ -70,11 +70,14 @@ def train_command(
     model with its config, metrics, loss curve and model card. Several GPUs:
     torchrun --nproc_per_node N -m pubgraph train ... (see docs/training.md).
     """
-    from train.config import load_config
-    from train.trainer import train
+    from pubgraph.core.settings import get_settings
+    from pubgraph.train.config import load_config
+    from pubgraph.train.trainer import train
 
+    settings = get_settings()
     cfg = load_config(
-        config, train_file=str(train_file) if train_file else None,
+        config, default_base_model=settings.base_model,
+        train_file=str(train_file) if train_file else None,
         output_dir=str(output_dir) if output_dir else None, base_model=base_model, loss=loss,
         epochs=epochs, max_steps=max_steps, max_seq_length=max_seq_length,
         fast=True if fast else None,
@@ -82,7 +85,7 @@ def train_command(
     )
     result = train(
         cfg, resume=str(checkpoint) if checkpoint else resume, overwrite=overwrite,
-        progress=progress, log=typer.echo,
+        progress=progress, log=typer.echo, default_device_name=settings.device,
     )
     comparison = result.output_dir / "comparison.md"
     typer.echo(f"trained {result.train_examples} examples, {result.global_step} steps in "
@@ -113,9 +116,9 @@ def merge_command(
     evaluate it with `pubgraph eval OUT --vs BASE`. Keeps most of the fine-tuning gain
     while giving back general similarity (BIOSSES) that fine-tuning costs.
     """
-    from pubgraph.settings import get_settings
-    from train.merge import merge_directory
-    from train.trainer import read_meta
+    from pubgraph.core.settings import get_settings
+    from pubgraph.train.merge import merge_directory
+    from pubgraph.train.trainer import read_meta
 
     meta = read_meta(model) or {}
     base_model = base or meta.get("resolved_base_model") or get_settings().base_model
@@ -183,88 +186,27 @@ def eval_command(
     from rich.console import Console
     from rich.progress import Progress
 
-    from pubgraph.errors import TrainingError
-    from pubgraph.settings import shared_data_dir
-    from train import evaluate, report
-    from train.trainer import read_meta, write_results
+    from pubgraph.core.settings import shared_data_dir
+    from pubgraph.train import evaluate
 
-    kinds = None if only is None else [t.strip() for t in only.split(",") if t.strip()]
-    if kinds is not None:
-        evaluate.select_tasks([], kinds)  # an unknown task name fails before any work
-    shared = shared_data_dir(shared_data)
-    tasks: list[evaluate.EvalTask] = []
-    if pairs is not None:
-        found = evaluate.tasks_from_pairs_dir(
-            pairs, seed=seed, max_pairs=max_pairs or None, max_queries=max_queries or None
-        )
-        if not found:
-            raise TrainingError(f"{pairs}: no pairs.parquet, citations_test.parquet or texts "
-                                "file to evaluate on")
-        tasks += found
-    wanted = [b.strip() for b in benchmarks.split(",") if b.strip() and b.strip() != "none"]
-    for name in wanted:
-        if name == "biosses":
-            tasks.append(evaluate.biosses_task(shared / "benchmarks" / "biosses"))
-        elif name == "pubmedqa":
-            tasks.append(evaluate.pubmedqa_task(
-                shared / "benchmarks" / "pubmedqa" / "ori_pqal.json", limit=pubmedqa_limit))
-        else:
-            raise TrainingError(f"unknown benchmark {name!r} (choose from biosses, pubmedqa)")
-    for path in csv or []:
-        tasks.append(evaluate.csv_task(path))
-    if kinds is not None:
-        tasks = evaluate.select_tasks(tasks, kinds)
-    if not tasks:
-        raise TrainingError("nothing to evaluate: give --pairs, --csv or --benchmarks")
-
-    from train.models import load_model
-
+    req = evaluate.EvalRequest(
+        model=model, vs=vs, pairs=pairs, csv=tuple(csv or ()),
+        benchmarks=tuple(b.strip() for b in benchmarks.split(",")
+                         if b.strip() and b.strip() != "none"),
+        shared_data=shared_data_dir(shared_data), out=out, pubmedqa_limit=pubmedqa_limit,
+        max_seq_length=max_seq_length, seed=seed, max_pairs=max_pairs or None,
+        max_queries=max_queries or None, base_results=base_results,
+        only=None if only is None else tuple(t.strip() for t in only.split(",") if t.strip()),
+    )
     console = Console()
-    models = [("model", model)] + ([("base", vs)] if vs else [])
-    results: dict[str, dict[str, dict[str, float]]] = {}
-    reused = evaluate.reusable_results(base_results, tasks) if base_results and vs else {}
-    if reused:
-        console.print(f"base results reused from {base_results}: {', '.join(reused)}")
     with Progress(console=console, transient=True) as bar:
-        job = bar.add_task("evaluating", total=len(tasks) * len(models))
-        for role, name in models:
-            todo = [t for t in tasks if not (role == "base" and t.name in reused)]
-            results[role] = dict(reused) if role == "base" else {}
-            bar.advance(job, len(tasks) - len(todo))
-            if not todo:
-                continue
-            st = load_model(name, max_seq_length=max_seq_length)
-            for task in todo:
-                bar.update(job, description=f"{role}: {task.name}")
-                results[role].update(evaluate.run_tasks(
-                    st, [task], log=lambda m, r=role: console.print(f"{r} {m}", highlight=False)))
-                bar.advance(job)
+        job = bar.add_task("evaluating", total=None)
 
-    meta = read_meta(model)
-    model_dir = Path(model)
-    target = out or (model_dir / "eval" if meta else Path("runs") / "eval" / model_dir.name)
-    target.mkdir(parents=True, exist_ok=True)
-    tuned_name = model_dir.name
-    base_label = report.display_name(vs) if vs else None
-    rows = report.comparison_rows(results.get("base"), results["model"])
-    md = report.comparison_markdown(rows, base_label, tuned_name, {t.name: t.size for t in tasks})
-    data = report.comparison_json(rows, base_label, tuned_name, results.get("base"),
-                                  results["model"])
-    data["tasks"] = {t.name: t.description for t in tasks}
-    if meta is not None:
-        # A pubgraph-trained model: refresh its card and metrics.json with this comparison
-        # (with --tasks, the results of the other tasks stay).
-        import time
+        def progress(description: str, done: int, total: int) -> None:
+            bar.update(job, description=description, completed=done, total=total)
 
-        note = (f"Inputs truncated to {max_seq_length} tokens for every model."
-                if max_seq_length else None)
-        meta = {**meta, "evaluated": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        stored = write_results(model_dir, meta, tasks, results.get("base"), results["model"],
-                               base_name=vs, tuned_name=tuned_name, notes=note,
-                               keep_other_tasks=kinds is not None)
-        if kinds is None:
-            data = stored
-    (target / "comparison.md").write_text(md, encoding="utf-8")
-    report.write_json(target / "comparison.json", data)
-    typer.echo(md)
-    typer.echo(f"written {target / 'comparison.md'} and comparison.json")
+        outcome = evaluate.evaluate_models(
+            req, log=lambda m: console.print(m, highlight=False), on_progress=progress
+        )
+    typer.echo(outcome.markdown)
+    typer.echo(f"written {outcome.out_dir / 'comparison.md'} and comparison.json")

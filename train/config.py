@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pubgraph.errors import TrainingError
+from pubgraph.core.errors import TrainingError
+from pubgraph.core.settings import DEFAULT_BASE_MODEL
 
 LOSSES = ("cosine", "contrastive", "online_contrastive", "triplet", "mnrl", "cached_mnrl")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -198,11 +199,15 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config") -> TrainCo
     return cfg
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+def load_config(
+    path: str | Path | None = None, *, default_base_model: str = DEFAULT_BASE_MODEL,
+    **overrides: Any,
+) -> TrainConfig:
     """Read a YAML training config, apply non-None ``overrides``, and validate.
 
     Without a file, ``overrides`` alone must name ``train_file``. The base model
-    defaults to ``Settings.base_model`` (``PUBGRAPH_BASE_MODEL``) when the file sets none.
+    defaults to ``default_base_model`` (the CLI passes ``Settings.base_model``,
+    ``PUBGRAPH_BASE_MODEL``) when the file sets none.
     """
     import yaml
 
@@ -223,9 +228,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig
             raise TrainingError(f"{p}: a training config must be a mapping of keys to values")
         data.update(loaded)
     if "base_model" not in data:
-        from pubgraph.settings import get_settings
-
-        data["base_model"] = get_settings().base_model
+        data["base_model"] = default_base_model
     data.update({k: v for k, v in overrides.items() if v is not None})
     cfg = config_from_dict(data, source=source)
     return apply_fast(cfg) if cfg.fast else cfg
@@ -233,7 +236,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig
 
 def apply_fast(cfg: TrainConfig) -> TrainConfig:
     """Fast mode: the tiny model (when the base is the default), a few short steps."""
-    from train.models import MINILM_NAMES, TINY_MODEL_NAME
+    from pubgraph.train.models import MINILM_NAMES, TINY_MODEL_NAME
 
     base = TINY_MODEL_NAME if cfg.base_model in MINILM_NAMES else cfg.base_model
     return cfg.replace(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pubgraph.errors import InputError, TrainingError
+from pubgraph.core.contracts import RUN_FILE_NAMES, article_text
+from pubgraph.core.errors import InputError, TrainingError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +32,6 @@ LABELLED_COLUMNS = ("text1", "text2", "label")
 TRIPLET_COLUMNS = ("anchor", "positive", "negative")
 POSITIVE_COLUMNS = ("anchor", "positive")
 TEXTS_FILE_NAMES = ("texts.parquet", "articles.parquet", "texts.csv", "articles.csv")
-RUN_FILE_NAMES = ("pair_run.json", "run.json", "manifest.json")
 RUN_ID_KEYS = ("pair_run_id", "run_id", "id")
 
 
@@ -112,14 +112,6 @@ def _clean_text(value: Any) -> str:
 def _pmid(value: Any) -> str:
     text = _clean_text(value)
     return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
-
-
-def article_text(title: str, abstract: str) -> str:
-    """``title. abstract``, as pairing's exports build it (one of them alone if the other
-    is empty)."""
-    if title and abstract:
-        return f"{title.rstrip('.').rstrip()}. {abstract}"
-    return title or abstract
 
 
 def read_texts(path: str | Path) -> pd.DataFrame:

@@ -27,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from train import metrics
-from train.benchmarks import RetrievalSet, ScoredPairs, read_biosses, read_pubmedqa
-from train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
-from train.data import PairTable, find_texts_file, load_pairs, read_table, read_texts
+from pubgraph.core.contracts import CITATIONS_TEST_FILE, PAIRS_FILE
+from pubgraph.train import metrics
+from pubgraph.train.benchmarks import RetrievalSet, ScoredPairs, read_biosses, read_pubmedqa
+from pubgraph.train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
+from pubgraph.train.data import PairTable, find_texts_file, load_pairs, read_table, read_texts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
 ENCODE_BATCH = 32
 IR_METRICS = ("accuracy@1", "accuracy@3", "accuracy@5", "accuracy@10", "mrr@10", "ndcg@10",
               "map@100")
-PAIR_FILE_NAMES = ("pairs.parquet", "pairs.csv")
-CITATION_FILE_NAMES = ("citations_test.parquet", "citations_test.csv")
+PAIR_FILE_NAMES = (PAIRS_FILE, "pairs.csv")
+CITATION_FILE_NAMES = (CITATIONS_TEST_FILE, "citations_test.csv")
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def retrieval_task(name: str, data: RetrievalSet, description: str = "") -> Eval
     """acc@1/3/5/10, MRR@10, NDCG@10, MAP@100 via InformationRetrievalEvaluator."""
 
     def run(model: SentenceTransformer) -> dict[str, float]:
-        from train.st import evaluation
+        from pubgraph.train.st import evaluation
 
         evaluator = evaluation.InformationRetrievalEvaluator(
             queries=data.queries, corpus=data.corpus, relevant_docs=data.relevant, name=name,
@@ -223,7 +224,7 @@ def similarity_task(name: str, data: ScoredPairs, description: str = "") -> Eval
     """Spearman and Pearson of cosine vs gold score (EmbeddingSimilarityEvaluator)."""
 
     def run(model: SentenceTransformer) -> dict[str, float]:
-        from train.st import evaluation
+        from pubgraph.train.st import evaluation
 
         evaluator = evaluation.EmbeddingSimilarityEvaluator(
             data.sentences1, data.sentences2, data.scores, name=name, write_csv=False,
@@ -372,7 +373,7 @@ TASK_KINDS = ("pairs", "citations", "title_abstract", "biosses", "pubmedqa", "cs
 def select_tasks(tasks: list[EvalTask], kinds: list[str]) -> list[EvalTask]:
     """The tasks of the named kinds (``pairs`` covers ``pairs:<split>``, ``csv`` every
     ``csv:<name>``); an unknown kind is a TrainingError."""
-    from pubgraph.errors import TrainingError
+    from pubgraph.core.errors import TrainingError
 
     unknown = [k for k in kinds if k not in TASK_KINDS]
     if unknown:
@@ -385,7 +386,7 @@ def reusable_results(path: str | Path, tasks: list[EvalTask]) -> dict[str, dict[
     for the tasks whose name and description (data, sizes, seed) are unchanged."""
     import json
 
-    from pubgraph.errors import InputError
+    from pubgraph.core.errors import InputError
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -415,3 +416,178 @@ def run_tasks(
             main = ", ".join(f"{k}={v:.4f}" for k, v in result.items() if k not in ("n", "seconds"))
             log(f"{task.name}: {main} ({result['seconds']:.1f}s)")
     return results
+
+
+# -- the whole evaluation (CLI, dashboard and scripts call this) ----------------------------
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What ``pubgraph eval`` was asked: the model, its base, and where the tasks come from."""
+
+    model: str
+    vs: str | None = None
+    pairs: Path | None = None
+    csv: tuple[Path, ...] = ()
+    benchmarks: tuple[str, ...] = ("biosses", "pubmedqa")
+    shared_data: Path | None = None
+    out: Path | None = None
+    pubmedqa_limit: int | None = None
+    max_seq_length: int | None = None
+    seed: int = 42
+    max_pairs: int | None = MAX_EVAL_PAIRS
+    max_queries: int | None = MAX_EVAL_QUERIES
+    base_results: Path | None = None
+    only: tuple[str, ...] | None = None
+
+
+@dataclass
+class EvalOutcome:
+    """The results of an evaluation and where they were written."""
+
+    tasks: list[EvalTask]
+    skipped: dict[str, str]
+    results: dict[str, dict[str, dict[str, float]]]
+    markdown: str
+    data: dict[str, Any]
+    out_dir: Path
+    reused: list[str] = field(default_factory=list)
+
+
+BENCHMARK_NAMES = ("biosses", "pubmedqa")
+
+
+def benchmark_tasks(
+    names: Iterable[str], shared: Path | None, *, pubmedqa_limit: int | None = None
+) -> tuple[list[EvalTask], dict[str, str]]:
+    """The benchmark tasks whose data exist, and ``name -> reason`` for those skipped.
+
+    A missing benchmark file is a skip with its reason (a user without ``shared/``), never
+    an error; an unknown name is an error.
+    """
+    from pubgraph.core.errors import TrainingError
+
+    tasks: list[EvalTask] = []
+    skipped: dict[str, str] = {}
+    for name in names:
+        if name not in BENCHMARK_NAMES:
+            raise TrainingError(
+                f"unknown benchmark {name!r} (choose from {', '.join(BENCHMARK_NAMES)})"
+            )
+        folder = (shared / "benchmarks" / name) if shared is not None else None
+        if name == "biosses":
+            need = [folder / f for f in ("train.tsv", "dev.tsv", "test.tsv")] if folder else []
+        else:
+            need = [folder / "ori_pqal.json"] if folder else []
+        missing = [p for p in need if not p.is_file()] if folder else []
+        if folder is None or missing:
+            where = str(missing[0]) if missing else "no shared data folder"
+            skipped[name] = f"data not found ({where}; set PUBGRAPH_SHARED_DATA or --shared-data)"
+            continue
+        if name == "biosses":
+            tasks.append(biosses_task(folder))
+        else:
+            tasks.append(pubmedqa_task(folder / "ori_pqal.json", limit=pubmedqa_limit))
+    return tasks, skipped
+
+
+def collect_tasks(req: EvalRequest) -> tuple[list[EvalTask], dict[str, str]]:
+    """Every task ``req`` names whose data exist, plus the skipped ones with their reasons."""
+    from pubgraph.core.errors import TrainingError
+
+    if req.only is not None:
+        select_tasks([], list(req.only))  # an unknown task name fails before any work
+    tasks: list[EvalTask] = []
+    if req.pairs is not None:
+        found = tasks_from_pairs_dir(
+            req.pairs, seed=req.seed, max_pairs=req.max_pairs or None,
+            max_queries=req.max_queries or None,
+        )
+        if not found:
+            raise TrainingError(f"{req.pairs}: no {PAIRS_FILE}, {CITATIONS_TEST_FILE} or texts "
+                                "file to evaluate on")
+        tasks += found
+    bench, skipped = benchmark_tasks(
+        req.benchmarks, req.shared_data, pubmedqa_limit=req.pubmedqa_limit
+    )
+    tasks += bench
+    tasks += [csv_task(path) for path in req.csv]
+    if req.only is not None:
+        tasks = select_tasks(tasks, list(req.only))
+        skipped = {k: v for k, v in skipped.items() if k in req.only}
+    if not tasks:
+        why = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+        raise TrainingError("nothing to evaluate: give --pairs, --csv or --benchmarks"
+                            + (f" (skipped {why})" if why else ""))
+    return tasks, skipped
+
+
+def evaluate_models(
+    req: EvalRequest,
+    *,
+    log: Callable[[str], None] = print,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> EvalOutcome:
+    """Run ``req``: the model (and its base, side by side), write comparison.md/.json, and
+    refresh a pubgraph-trained model's card and metrics.json.
+
+    ``log`` gets one line per skipped task and per result; ``on_progress(description,
+    done, total)`` follows the task × model grid.
+    """
+    from pubgraph.train import report
+    from pubgraph.train.models import load_model
+    from pubgraph.train.trainer import read_meta, write_results
+
+    tasks, skipped = collect_tasks(req)
+    for name, reason in skipped.items():
+        log(f"skipped {name}: {reason}")
+    models = [("model", req.model)] + ([("base", req.vs)] if req.vs else [])
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    reused = reusable_results(req.base_results, tasks) if req.base_results and req.vs else {}
+    if reused:
+        log(f"base results reused from {req.base_results}: {', '.join(reused)}")
+    total = len(tasks) * len(models)
+    done = 0
+    for role, name in models:
+        todo = [t for t in tasks if not (role == "base" and t.name in reused)]
+        results[role] = dict(reused) if role == "base" else {}
+        done += len(tasks) - len(todo)
+        if not todo:
+            continue
+        st = load_model(name, max_seq_length=req.max_seq_length)
+        for task in todo:
+            if on_progress:
+                on_progress(f"{role}: {task.name}", done, total)
+            results[role].update(run_tasks(st, [task], log=lambda m, r=role: log(f"{r} {m}")))
+            done += 1
+    if on_progress:
+        on_progress("done", done, total)
+
+    meta = read_meta(req.model)
+    model_dir = Path(req.model)
+    target = req.out or (model_dir / "eval" if meta else Path("runs") / "eval" / model_dir.name)
+    target.mkdir(parents=True, exist_ok=True)
+    tuned_name = model_dir.name
+    base_label = report.display_name(req.vs) if req.vs else None
+    rows = report.comparison_rows(results.get("base"), results["model"])
+    md = report.comparison_markdown(rows, base_label, tuned_name, {t.name: t.size for t in tasks})
+    if skipped:
+        md += "\n" + "\n".join(f"- skipped {k}: {v}" for k, v in skipped.items()) + "\n"
+    data = report.comparison_json(rows, base_label, tuned_name, results.get("base"),
+                                  results["model"])
+    data["tasks"] = {t.name: t.description for t in tasks}
+    data["skipped"] = dict(skipped)
+    if meta is not None:
+        # A pubgraph-trained model: refresh its card and metrics.json with this comparison
+        # (with --tasks, the results of the other tasks stay).
+        note = (f"Inputs truncated to {req.max_seq_length} tokens for every model."
+                if req.max_seq_length else None)
+        meta = {**meta, "evaluated": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        stored = write_results(model_dir, meta, tasks, results.get("base"), results["model"],
+                               base_name=req.vs, tuned_name=tuned_name, notes=note,
+                               keep_other_tasks=req.only is not None)
+        if req.only is None:
+            data = {**stored, "skipped": dict(skipped)}
+    (target / "comparison.md").write_text(md, encoding="utf-8")
+    report.write_json(target / "comparison.json", data)
+    return EvalOutcome(tasks, skipped, results, md, data, target, list(reused))

@@ -44,21 +44,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graph.db import batched, run_read, write_batches
-from pubgraph.errors import TrainingError
-from train import gnn_queries as q
-from train import metrics
+from pubgraph.core.contracts import PAIRS_FILE, read_splits
+from pubgraph.core.errors import TrainingError
+from pubgraph.graph.db import GraphDB, batched, run_read, write_batches
+from pubgraph.train import gnn_queries as q
+from pubgraph.train import metrics
 
 if TYPE_CHECKING:
-    import neo4j
     import torch
     from torch_geometric.data import Data
 
 TRAIN = "train"
 TEST = "test"
 STUB = "stub"
-SPLITS_FILE = "splits.parquet"
-PAIRS_FILE = "pairs.parquet"
 MESH_SOURCES = ("pairs", "cypher", "none")
 TARGET_KINDS = ("cites", "cites+mesh")
 CONTEXTS = ("train", "observed")
@@ -185,12 +183,11 @@ class GnnResult:
 
 
 def get_articles(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     *,
     with_vectors: bool,
     page: int = 5000,
     limit: int | None = None,
-    database: str | None = None,
 ) -> list[tuple[str, list[float] | None]]:
     """Text articles in pmid order, ``(pmid, embedding or None)``; at most ``limit``."""
     query = q.TEXT_ARTICLES_EMBEDDING_PAGE if with_vectors else q.TEXT_ARTICLES_PAGE
@@ -198,7 +195,7 @@ def get_articles(
     after = ""
     while limit is None or len(out) < limit:
         size = page if limit is None else min(page, limit - len(out))
-        rows = run_read(driver, query, {"after": after, "page": size}, database=database)
+        rows = run_read(driver, query, {"after": after, "page": size})
         out.extend((str(r["pmid"]), r.get("vector")) for r in rows)
         if len(rows) < size:
             break
@@ -225,61 +222,47 @@ def read_vectors(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def get_cites(
-    driver: neo4j.Driver, pmids: Sequence[str], *, batch: int = 5000,
-    database: str | None = None,
+    driver: GraphDB, pmids: Sequence[str], *, batch: int = 5000,
 ) -> list[tuple[str, str, bool]]:
     """``(citing, cited, cited_is_stub)`` for every CITES out of ``pmids``."""
     out: list[tuple[str, str, bool]] = []
     for chunk in batched(pmids, batch):
-        for r in run_read(driver, q.CITES_FROM, {"pmids": chunk}, database=database):
+        for r in run_read(driver, q.CITES_FROM, {"pmids": chunk}):
             out.append((str(r["source"]), str(r["target"]), bool(r["target_stub"])))
     return out
 
 
 def mesh_idf(
-    driver: neo4j.Driver, *, max_df: float, database: str | None = None
+    driver: GraphDB, *, max_df: float
 ) -> dict[str, float]:
     """IDF ``log(N/df)`` of the descriptors held by at most ``max_df`` of the text articles."""
-    n = int(run_read(driver, q.TEXT_ARTICLE_COUNT, database=database)[0]["n"])
+    n = int(run_read(driver, q.TEXT_ARTICLE_COUNT)[0]["n"])
     if n == 0:
         return {}
-    rows = run_read(driver, q.MESH_DOCUMENT_FREQUENCY, database=database)
+    rows = run_read(driver, q.MESH_DOCUMENT_FREQUENCY)
     cap = max(1.0, max_df * n)
     return {str(r["ui"]): math.log(n / int(r["df"])) for r in rows if int(r["df"]) <= cap}
 
 
 def get_mesh_edges(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
     *,
     k: int,
     max_df: float,
     min_idf: float,
     batch: int = 500,
-    database: str | None = None,
 ) -> list[tuple[str, str]]:
     """Pairs of text articles sharing >= ``k`` capped descriptors with IDF sum >= ``min_idf``."""
-    idf = mesh_idf(driver, max_df=max_df, database=database)
+    idf = mesh_idf(driver, max_df=max_df)
     if not idf:
         return []
     out: list[tuple[str, str]] = []
     for chunk in batched(pmids, batch):
         params = {"pmids": chunk, "idf": idf, "k": k, "min_idf": min_idf}
-        for r in run_read(driver, q.SHARED_MESH_EDGES, params, database=database):
+        for r in run_read(driver, q.SHARED_MESH_EDGES, params):
             out.append((str(r["source"]), str(r["target"])))
     return out
-
-
-def read_splits(run_dir: str | Path) -> dict[str, str]:
-    """pmid -> split from a pairing run's ``splits.parquet``."""
-    import pyarrow.parquet as pq
-
-    path = _run_file(run_dir, SPLITS_FILE)
-    table = pq.read_table(path, columns=None)
-    if not {"pmid", "split"} <= set(table.column_names):
-        raise TrainingError(f"{path}: expected columns pmid, split")
-    return {str(p): str(s) for p, s in zip(table.column("pmid").to_pylist(),
-                                           table.column("split").to_pylist(), strict=True) if s}
 
 
 def read_mesh_pairs(run_dir: str | Path) -> list[tuple[str, str]]:
@@ -292,15 +275,6 @@ def read_mesh_pairs(run_dir: str | Path) -> list[tuple[str, str]]:
     frame = pq.read_table(path, columns=["pmid_a", "pmid_b", "label", "strategy"]).to_pandas()
     keep = frame[(frame["strategy"] == "shared_mesh") & (frame["label"] == 1)]
     return [(str(a), str(b)) for a, b in zip(keep["pmid_a"], keep["pmid_b"], strict=True)]
-
-
-def _run_file(run_dir: str | Path, name: str) -> Path:
-    base = Path(run_dir)
-    path = base if base.is_file() else base / name
-    if not path.is_file():
-        raise TrainingError(f"{path}: not found (give a pairing run directory, "
-                            "`pubgraph pairs run --out DIR`)")
-    return path
 
 
 def build_export(
@@ -352,12 +326,11 @@ def _edges(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
 
 
 def export_graph(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     run_dir: str | Path,
     config: GnnConfig,
     *,
     features: str | Path | None = None,
-    database: str | None = None,
     log: Log | None = None,
 ) -> GraphExport:
     """Step 1: read articles, vectors, CITES and MeSH edges and the run's splits."""
@@ -366,18 +339,18 @@ def export_graph(
     from_neo4j = features is None or str(features) == "neo4j"
     say("reading articles" + (" and their embeddings" if from_neo4j else ""))
     articles = get_articles(driver, with_vectors=from_neo4j, page=config.page,
-                            limit=config.limit, database=database)
+                            limit=config.limit)
     vectors = None if from_neo4j else read_vectors(str(features))
     pmids = [p for p, _ in articles]
     say(f"reading CITES of {len(pmids)} articles")
-    cites = get_cites(driver, pmids, batch=config.page, database=database)
+    cites = get_cites(driver, pmids, batch=config.page)
     mesh: list[tuple[str, str]] = []
     if config.mesh == "pairs":
         mesh = read_mesh_pairs(run_dir)
     elif config.mesh == "cypher":
         say("querying shared-MeSH edges")
         mesh = get_mesh_edges(driver, pmids, k=config.mesh_k, max_df=config.mesh_max_df,
-                              min_idf=config.mesh_min_idf, database=database)
+                              min_idf=config.mesh_min_idf)
     return build_export(articles, cites, mesh, splits, vectors=vectors, stubs=config.stubs,
                         min_stub_citers=config.min_stub_citers)
 
@@ -683,26 +656,24 @@ def _gain(results: Mapping[str, Mapping[str, float]]) -> float:
 
 
 def write_graph_embeddings(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     export: GraphExport,
     vectors: np.ndarray,
     *,
     run: str,
     batch_size: int = 1000,
-    database: str | None = None,
 ) -> int:
     """Write each text article's graph embedding as ``Article.graph_embedding``."""
     rows = ({"pmid": p, "vector": vectors[i].astype(float).tolist()}
             for i, p in enumerate(export.pmids) if export.split[i] != STUB)
-    return write_batches(driver, q.WRITE_GRAPH_EMBEDDINGS, rows, batch_size=batch_size,
-                         database=database, run=run)
+    return write_batches(driver, q.WRITE_GRAPH_EMBEDDINGS, rows, batch_size=batch_size, run=run)
 
 
 # -- the whole run --------------------------------------------------------------------------
 
 
 def run_gnn(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     run_dir: str | Path,
     out_dir: str | Path,
     config: GnnConfig | None = None,
@@ -710,7 +681,6 @@ def run_gnn(
     features: str | Path | None = None,
     write_back: bool = False,
     progress: bool = True,
-    database: str | None = None,
     log: Log | None = None,
 ) -> GnnResult:
     """Export, split, train, evaluate against text cosine, optionally write back.
@@ -724,7 +694,7 @@ def run_gnn(
     cfg.validate()
     say = log or (lambda _m: None)
     start = time.perf_counter()
-    export = export_graph(driver, run_dir, cfg, features=features, database=database, log=say)
+    export = export_graph(driver, run_dir, cfg, features=features, log=say)
     edges = split_edges(export, cfg.targets)
     say(f"graph: {export.counts()}; edges: {edges.counts()}")
     model, losses = train_model(export, edges, cfg, progress=progress)
@@ -745,7 +715,7 @@ def run_gnn(
     gain = _gain(results)
     if write_back and gain > 0:
         say(f"GNN beats text cosine by {gain:+.4f} AUC: writing Article.graph_embedding")
-        wrote = write_graph_embeddings(driver, export, full, run=run, database=database)
+        wrote = write_graph_embeddings(driver, export, full, run=run)
     elif write_back:
         say("GNN does not beat text cosine on the test AUC: graph_embedding not written")
     seconds = time.perf_counter() - start

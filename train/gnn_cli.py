@@ -66,8 +66,9 @@ def gnn_train_command(
     hits@10). Writes comparison.md/.json, model.pt and graph_embeddings.parquet; with
     --write-back also Article.graph_embedding (only if the GNN wins). See docs/gnn.md.
     """
-    from graph.db import connect
-    from train.gnn import GnnConfig, read_splits, run_gnn
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
+    from pubgraph.train.gnn import GnnConfig, read_splits, run_gnn
 
     cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, batch_size=batch_size,
                     seed=seed, stubs=stubs,
@@ -75,7 +76,7 @@ def gnn_train_command(
     cfg.validate()
     read_splits(pairs)  # fail on a bad run directory before connecting
     target = out or Path("runs") / "gnn" / pairs.resolve().name
-    driver = connect()
+    driver = connect(get_settings())
     try:
         result = run_gnn(driver, pairs, target, cfg, features=features, write_back=write_back,
                          progress=progress, log=typer.echo)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pubgraph.errors import TrainingError
-from train.config import TrainConfig
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.config import TrainConfig
 
 if TYPE_CHECKING:
     from torch import nn
@@ -34,7 +34,7 @@ RANKING = ("mnrl", "cached_mnrl")
 
 def build_loss(cfg: TrainConfig, model: Any) -> nn.Module:
     """The loss module for ``cfg.loss`` bound to ``model``."""
-    from train.st import losses
+    from pubgraph.train.st import losses
 
     margin = cfg.margin if cfg.margin is not None else DEFAULT_MARGINS.get(cfg.loss)
     if cfg.loss == "cosine":
@@ -67,6 +67,6 @@ def build_loss(cfg: TrainConfig, model: Any) -> nn.Module:
 def batch_sampler(cfg: TrainConfig) -> Any:
     """NO_DUPLICATES for in-batch-negative losses (a repeated text would be a false
     negative), the default sampler otherwise."""
-    from train.st import BatchSamplers
+    from pubgraph.train.st import BatchSamplers
 
     return BatchSamplers.NO_DUPLICATES if cfg.loss in RANKING else BatchSamplers.BATCH_SAMPLER

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pubgraph.errors import TrainingError
+from pubgraph.core.errors import TrainingError
 
 if TYPE_CHECKING:
     import torch
@@ -92,7 +92,7 @@ def merge_directory(
     ``base_model``. A pubgraph-trained model keeps its record files (config, metadata,
     loss curve), with the merge added to ``pubgraph_train.json``; metrics are not copied,
     since they describe the unmerged weights (``pubgraph eval`` writes new ones)."""
-    from train.models import load_model
+    from pubgraph.train.models import load_model
 
     src, out = Path(tuned_dir), Path(out_dir)
     check_alpha(alpha)

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pubgraph.errors import TrainingError
-from pubgraph.models import MINILM_NAMES as MINILM_NAMES
-from pubgraph.models import SETTING, resolve_model
-from pubgraph.models import bundled_minilm_path as bundled_minilm_path
-from pubgraph.models import hub_offline as hub_offline
+from pubgraph.core.errors import TrainingError
+from pubgraph.core.models import MINILM_NAMES as MINILM_NAMES
+from pubgraph.core.models import SETTING, resolve_model
+from pubgraph.core.models import bundled_minilm_path as bundled_minilm_path
+from pubgraph.core.models import hub_offline as hub_offline
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -34,7 +34,7 @@ def load_model(
     name_or_path: str, *, device: str | None = None, max_seq_length: int | None = None
 ) -> SentenceTransformer:
     """Load a SentenceTransformer through ``resolve_model``; load failures become TrainingError."""
-    from train.st import SentenceTransformer
+    from pubgraph.train.st import SentenceTransformer
 
     resolved = resolve_model(name_or_path)
     try:
@@ -100,7 +100,7 @@ def build_tiny_model(
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    from train.st import Pooling, SentenceTransformer, Transformer
+    from pubgraph.train.st import Pooling, SentenceTransformer, Transformer
 
     out = Path(out_dir)
     hf_dir = out / "_hf"

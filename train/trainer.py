@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pubgraph.errors import TrainingError
-from train.config import TrainConfig, resolve_precision
-from train.data import PairTable, load_pairs, split_names
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.config import TrainConfig, resolve_precision
+from pubgraph.train.data import PairTable, load_pairs, split_names
 
 META_FILE = "pubgraph_train.json"
 CONFIG_FILE = "train_config.yaml"
@@ -94,7 +94,7 @@ def build_evaluator(table: PairTable | None, name: str = "val") -> Any:
     triplets, nothing for positives-only files (their eval loss is still logged)."""
     if table is None:
         return None
-    from train.st import evaluation
+    from pubgraph.train.st import evaluation
 
     f = table.frame
     if table.kind == "labelled":
@@ -112,8 +112,8 @@ def build_evaluator(table: PairTable | None, name: str = "val") -> Any:
 
 def final_tasks(cfg: TrainConfig, data: TrainData) -> list[Any]:
     """The evaluation tasks ``cfg.final_eval`` names."""
-    from pubgraph.settings import shared_data_dir
-    from train import evaluate
+    from pubgraph.core.settings import shared_data_dir
+    from pubgraph.train import evaluate
 
     tasks = []
     for spec in cfg.final_eval:
@@ -168,15 +168,18 @@ def train(
     overwrite: bool = False,
     progress: bool = True,
     log: Callable[[str], None] = print,
+    default_device_name: str | None = None,
 ) -> TrainResult:
-    """Fine-tune ``cfg.base_model`` on ``cfg.train_file`` and write the output directory."""
+    """Fine-tune ``cfg.base_model`` on ``cfg.train_file`` and write the output directory.
+
+    ``default_device_name`` (the CLI passes ``Settings.device``) applies when the config
+    names no device; neither means auto."""
     import yaml
 
-    from pubgraph.settings import get_settings
-    from train import evaluate, report
-    from train.losses import batch_sampler, build_loss
-    from train.models import TINY_MODEL_NAME, build_tiny_model, default_device, load_model
-    from train.st import (
+    from pubgraph.train import evaluate, report
+    from pubgraph.train.losses import batch_sampler, build_loss
+    from pubgraph.train.models import TINY_MODEL_NAME, build_tiny_model, default_device, load_model
+    from pubgraph.train.st import (
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
@@ -184,7 +187,7 @@ def train(
     out = Path(cfg.output_dir)
     _prepare_output(out, resume, overwrite)
     resume_from = _resume_arg(out, resume)
-    device = default_device(cfg.device or get_settings().device)
+    device = default_device(cfg.device or default_device_name)
 
     # 2 (read first: fast mode's tiny model takes its vocabulary from the training texts).
     data = load_train_data(cfg)
@@ -258,7 +261,7 @@ def train(
     base: Any = None  # loaded once: for the merge and for the final comparison
     if cfg.merge_alpha < 1.0:
         # 7b. WiSE-FT: keep the trained weights, then interpolate them with the base.
-        from train.merge import UNMERGED_DIR, merge_models, merge_record
+        from pubgraph.train.merge import UNMERGED_DIR, merge_models, merge_record
 
         model.save(str(out / UNMERGED_DIR))
         base = load_model(base_model, device=device, max_seq_length=cfg.max_seq_length)
@@ -326,7 +329,7 @@ def write_results(
 
     ``keep_other_tasks``: results of tasks that this run did not repeat stay as they were in
     metrics.json (an evaluation of some tasks only)."""
-    from train import report
+    from pubgraph.train import report
 
     if keep_other_tasks:
         tasks, base_results, tuned = _with_previous(out, tasks, base_results, tuned)
@@ -390,7 +393,7 @@ def _with_previous(
 def _write_card(
     out: Path, meta: dict[str, Any], md: str | None, tasks: dict[str, str], notes: str | None
 ) -> None:
-    from train import report
+    from pubgraph.train import report
 
     described = "\n".join(f"- `{name}`: {desc}" for name, desc in tasks.items())
     measured = (f"Measured {meta.get('evaluated') or meta.get('created', '')} on "
@@ -403,7 +406,7 @@ def _write_card(
 def refresh_card(model_dir: str | Path) -> Path:
     """Re-render README.md of a trained model from its pubgraph_train.json and metrics.json
     (no model is loaded: the figures are the stored ones)."""
-    from train import report
+    from pubgraph.train import report
 
     out = Path(model_dir)
     meta = read_meta(out)
@@ -419,7 +422,7 @@ def refresh_card(model_dir: str | Path) -> Path:
 
 
 def _dataset(table: PairTable | None, cfg: TrainConfig, optional: bool = False) -> Any:
-    from train.data import build_dataset
+    from pubgraph.train.data import build_dataset
 
     if table is None:
         return None

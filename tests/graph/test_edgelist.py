@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.edgelist import load_edge_list, parse_edge_line, parse_edge_list
-from graph.loader import GraphLoader
-from graph.stats import graph_snapshot, graph_stats
-from ingest.records import Article, Reference, to_row
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.edgelist import load_edge_list, parse_edge_line, parse_edge_list
+from pubgraph.graph.loader import GraphLoader
+from pubgraph.graph.stats import graph_snapshot, graph_stats
+from pubgraph.ingest.records import Article, Reference, to_row
 
 
 def test_parse_edge_line_formats() -> None:
@@ -43,7 +43,7 @@ def test_shared_pubmed_diabetes_file(shared_data: Path) -> None:
 
 
 @pytest.mark.neo4j
-def test_load_edges_idempotent_and_kept_by_record_updates(graph_db: neo4j.Driver,
+def test_load_edges_idempotent_and_kept_by_record_updates(graph_db: GraphDB,
                                                           tmp_path: Path) -> None:
     path = tmp_path / "toy.cites.tab"
     path.write_text("#DIRECTED\tcites\n#NO_FEATURES\n"
@@ -71,7 +71,7 @@ def test_load_edges_idempotent_and_kept_by_record_updates(graph_db: neo4j.Driver
 
 
 @pytest.mark.neo4j
-def test_load_shared_pubmed_diabetes(graph_db: neo4j.Driver, shared_data: Path) -> None:
+def test_load_shared_pubmed_diabetes(graph_db: GraphDB, shared_data: Path) -> None:
     path = shared_data / "citation_graph" / "pubmed_diabetes.cites.tab"
     edges, _, _ = parse_edge_list(path)
     summary = load_edge_list(graph_db, path)

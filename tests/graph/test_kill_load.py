@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.schema import init_schema, reset_graph
-from graph.stats import graph_snapshot
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.schema import init_schema, reset_graph
+from pubgraph.graph.stats import graph_snapshot
 from tests.graph.test_load_real import actual_graph, expected_graph, slice_parquet, small_parquet
 
 pytestmark = pytest.mark.neo4j
@@ -29,13 +29,13 @@ def _load_command(paths: list[Path]) -> list[str]:
             *map(str, paths)]
 
 
-def _text_articles(driver: neo4j.Driver) -> int:
+def _text_articles(driver: GraphDB) -> int:
     records = driver.execute_query(
         "MATCH (a:Article) WHERE a.stub = false RETURN count(a) AS n").records
     return int(records[0]["n"])
 
 
-def test_killed_load_rerun_equals_uninterrupted_load(graph_db: neo4j.Driver,
+def test_killed_load_rerun_equals_uninterrupted_load(graph_db: GraphDB,
                                                      shared_data: Path) -> None:
     paths = [slice_parquet(shared_data, "pubmed20n0014", 2000), small_parquet(shared_data)]
     total = 2000 + 314

@@ -6,13 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph.stats import graph_stats
-from ingest.records import RECORD_SCHEMA, Article, Deletion, MeshHeading, Reference, to_row
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.stats import graph_stats
+from pubgraph.ingest.records import RECORD_SCHEMA, Article, Deletion, MeshHeading, Reference, to_row
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_missing_and_bad_files_are_one_line_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.neo4j
-def test_cli_loads_records_mesh_and_edges(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_cli_loads_records_mesh_and_edges(graph_db: GraphDB, tmp_path: Path) -> None:
     rows = [to_row(Article("1", title="one", mesh=(MeshHeading("C2", "Child"),),
                            references=(Reference(pmid="2"),)), "f.xml"),
             to_row(Article("3", title="three"), "f.xml"), to_row(Deletion("3"), "f.xml")]

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.diagram import MODEL_NODES, MODEL_RELS, Schema, read_schema, render, schema_differences
-from graph.edgelist import load_edge_list
-from graph.loader import GraphLoader
-from graph.mesh import load_mesh
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.diagram import (
+    MODEL_NODES,
+    MODEL_RELS,
+    Schema,
+    read_schema,
+    render,
+    schema_differences,
+)
+from pubgraph.graph.edgelist import load_edge_list
+from pubgraph.graph.loader import GraphLoader
+from pubgraph.graph.mesh import load_mesh
 from tests.graph.test_load_update import baseline_rows
 
 
@@ -24,7 +31,7 @@ def test_differences_name_what_the_model_lacks() -> None:
 
 
 @pytest.mark.neo4j
-def test_live_schema_matches_the_model_and_renders(graph_db: neo4j.Driver,
+def test_live_schema_matches_the_model_and_renders(graph_db: GraphDB,
                                                    tmp_path: Path) -> None:
     GraphLoader(graph_db).load_rows(baseline_rows())
     mesh = tmp_path / "tree.tsv"

@@ -13,17 +13,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from lxml import etree
 
-from graph.loader import GraphLoader, author_key
-from graph.stats import graph_snapshot, graph_stats
-from ingest.files import sync_files
-from ingest.pubmed import iter_pubmed, parse_deletions
-from ingest.records import RECORD_SCHEMA, Article, to_row
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.loader import GraphLoader, author_key
+from pubgraph.graph.stats import graph_snapshot, graph_stats
+from pubgraph.ingest.files import sync_files
+from pubgraph.ingest.pubmed import iter_pubmed, parse_deletions
+from pubgraph.ingest.records import RECORD_SCHEMA, Article, to_row
 
 pytestmark = pytest.mark.neo4j
 
@@ -110,7 +110,7 @@ def actual_graph(snapshot: tuple[set[Any], set[Any]]) -> dict[str, Any]:
     }
 
 
-def test_small_real_files_load_as_described(graph_db: neo4j.Driver, shared_data: Path) -> None:
+def test_small_real_files_load_as_described(graph_db: GraphDB, shared_data: Path) -> None:
     path = small_parquet(shared_data)
     summary = GraphLoader(graph_db, batch_size=1000).load_parquet([path])
     expected = expected_graph([path])
@@ -128,7 +128,7 @@ def test_small_real_files_load_as_described(graph_db: neo4j.Driver, shared_data:
     assert (again.nodes_created, again.relationships_created) == (0, 0)
 
 
-def test_update_file_after_baseline_slices(graph_db: neo4j.Driver, shared_data: Path) -> None:
+def test_update_file_after_baseline_slices(graph_db: GraphDB, shared_data: Path) -> None:
     # 2,000 baseline articles, then 1,500 update articles and the update's 20 deletions.
     base = slice_parquet(shared_data, "pubmed20n0014", 2000)
     update = slice_parquet(shared_data, "pubmed21n1298", 1500)
@@ -158,7 +158,7 @@ _ARTICLES = {
 }
 
 
-def queried_graph(driver: neo4j.Driver) -> dict[str, Any]:
+def queried_graph(driver: GraphDB) -> dict[str, Any]:
     """The sets of :func:`actual_graph`, read with narrow queries (for big graphs)."""
     out: dict[str, Any] = {}
     for name, query in _ARTICLES.items():
@@ -169,7 +169,7 @@ def queried_graph(driver: neo4j.Driver) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_full_shared_files_update_after_baseline(graph_db: neo4j.Driver,
+def test_full_shared_files_update_after_baseline(graph_db: GraphDB,
                                                  shared_data: Path) -> None:
     paths = []
     for name in ("pubmed20n0014", "pubmed21n1298"):

@@ -12,8 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph import queries as q
-from graph.loader import (
+from pubgraph.core.errors import InputError
+from pubgraph.graph import queries as q
+from pubgraph.graph.loader import (
     ARTICLE_PROPERTIES,
     COLUMNS,
     BatchPlan,
@@ -29,7 +30,7 @@ from graph.loader import (
     transform_mesh,
     transform_references,
 )
-from ingest.records import (
+from pubgraph.ingest.records import (
     RECORD_SCHEMA,
     Article,
     Author,
@@ -40,7 +41,6 @@ from ingest.records import (
     Reference,
     to_row,
 )
-from pubgraph.errors import InputError
 
 
 def _row(pmid: str, **kw: object) -> dict[str, object]:

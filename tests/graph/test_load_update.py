@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import neo4j
 import pytest
 
-from graph.loader import GraphLoader
-from graph.stats import graph_snapshot, graph_stats
-from ingest.records import (
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.loader import GraphLoader
+from pubgraph.graph.stats import graph_snapshot, graph_stats
+from pubgraph.ingest.records import (
     AbstractSection,
     Article,
     Author,
@@ -79,7 +79,7 @@ def _rels(rels: set[Any], rel_type: str) -> set[tuple[Any, Any]]:
     return {(a, b) for t, _, a, _, b, _ in rels if t == rel_type}
 
 
-def test_baseline_graph(graph_db: neo4j.Driver) -> None:
+def test_baseline_graph(graph_db: GraphDB) -> None:
     summary = GraphLoader(graph_db, batch_size=2).load_rows(baseline_rows())
     nodes, rels = graph_snapshot(graph_db)
     arts = _articles(nodes)
@@ -114,7 +114,7 @@ def test_baseline_graph(graph_db: neo4j.Driver) -> None:
     assert stats["nodes_by_label"]["Author"] == 4
 
 
-def test_update_after_baseline_equals_expected_graph(graph_db: neo4j.Driver) -> None:
+def test_update_after_baseline_equals_expected_graph(graph_db: GraphDB) -> None:
     loader = GraphLoader(graph_db, batch_size=2)
     loader.load_rows(baseline_rows())
     summary = loader.load_rows(update_rows())
@@ -143,7 +143,7 @@ def test_update_after_baseline_equals_expected_graph(graph_db: neo4j.Driver) -> 
     assert graph_snapshot(graph_db) == (nodes, rels)
 
 
-def test_same_data_twice_is_identical(graph_db: neo4j.Driver) -> None:
+def test_same_data_twice_is_identical(graph_db: GraphDB) -> None:
     loader = GraphLoader(graph_db, batch_size=3)
     loader.load_rows(baseline_rows())
     first = graph_snapshot(graph_db)
@@ -153,7 +153,7 @@ def test_same_data_twice_is_identical(graph_db: neo4j.Driver) -> None:
     assert again.relationships_deleted == 0
 
 
-def test_stub_becomes_text_article_in_place(graph_db: neo4j.Driver) -> None:
+def test_stub_becomes_text_article_in_place(graph_db: GraphDB) -> None:
     loader = GraphLoader(graph_db)
     loader.load_rows([to_row(Article("10", title="ten", references=_refs("11")), "a.xml")])
     [[node_id]] = graph_db.execute_query(
@@ -165,7 +165,7 @@ def test_stub_becomes_text_article_in_place(graph_db: neo4j.Driver) -> None:
     assert [(r["id"], r["stub"], r["title"]) for r in records] == [(node_id, False, "eleven")]
 
 
-def test_deleted_then_reloaded_article_is_text_again(graph_db: neo4j.Driver) -> None:
+def test_deleted_then_reloaded_article_is_text_again(graph_db: GraphDB) -> None:
     loader = GraphLoader(graph_db)
     rows = [to_row(Article("1", title="one", references=_refs("2")), "a.xml"),
             to_row(Article("2", title="two"), "a.xml")]
@@ -177,7 +177,7 @@ def test_deleted_then_reloaded_article_is_text_again(graph_db: neo4j.Driver) -> 
     assert dict(rec["a"])["title"] == "two again" and "deleted" not in dict(rec["a"])
 
 
-def test_deletions_wait_for_the_articles_of_their_file(graph_db: neo4j.Driver) -> None:
+def test_deletions_wait_for_the_articles_of_their_file(graph_db: GraphDB) -> None:
     # The deletion of 5 comes first in u.xml but is applied after all of u.xml's articles
     # (5 itself and 6, which cites it), before the articles of the next file.
     rows = [to_row(Deletion("5"), "u.xml"), to_row(Article("5", title="five"), "u.xml"),
@@ -192,7 +192,7 @@ def test_deletions_wait_for_the_articles_of_their_file(graph_db: neo4j.Driver) -
     assert [(r["a"], r["b"]) for r in cites] == [("6", "5"), ("7", "5")]
 
 
-def test_external_properties_survive_an_update(graph_db: neo4j.Driver) -> None:
+def test_external_properties_survive_an_update(graph_db: GraphDB) -> None:
     loader = GraphLoader(graph_db)
     loader.load_rows([to_row(Article("1", title="one"), "a.xml")])
     graph_db.execute_query("MATCH (a:Article {pmid: '1'}) SET a.embedding = [0.5, 0.25]")
@@ -202,8 +202,8 @@ def test_external_properties_survive_an_update(graph_db: neo4j.Driver) -> None:
     assert (rec["t"], rec["e"]) == ("one b", [0.5, 0.25])
 
 
-def test_bad_row_stops_the_load_but_keeps_committed_batches(graph_db: neo4j.Driver) -> None:
-    from pubgraph.errors import InputError
+def test_bad_row_stops_the_load_but_keeps_committed_batches(graph_db: GraphDB) -> None:
+    from pubgraph.core.errors import InputError
 
     bad = to_row(Article("3", title="x"), "bad.xml")
     bad["record_type"] = "weird"

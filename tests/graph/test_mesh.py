@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.loader import GraphLoader
-from graph.mesh import (
+from pubgraph.core.errors import InputError
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.loader import GraphLoader
+from pubgraph.graph.mesh import (
     Descriptor,
     load_mesh,
     parent_tree_number,
@@ -18,9 +19,8 @@ from graph.mesh import (
     parse_tree_number_tsv,
     transform_hierarchy,
 )
-from graph.stats import graph_snapshot
-from ingest.records import Article, MeshHeading, to_row
-from pubgraph.errors import InputError
+from pubgraph.graph.stats import graph_snapshot
+from pubgraph.ingest.records import Article, MeshHeading, to_row
 
 # A hand-written excerpt in the shape of NLM's descYYYY.xml. The PharmacologicalAction
 # block refers to another descriptor's UI: the parser must take the record's own UI only.
@@ -133,7 +133,7 @@ def test_shared_tree_numbers_file_parses(shared_data: Path) -> None:
 
 
 @pytest.mark.neo4j
-def test_load_mesh_hierarchy_and_article_names_win(graph_db: neo4j.Driver, desc_xml: Path) -> None:
+def test_load_mesh_hierarchy_and_article_names_win(graph_db: GraphDB, desc_xml: Path) -> None:
     GraphLoader(graph_db).load_rows(
         [to_row(Article("1", title="t", mesh=(MeshHeading("D005123", "Eyes (2021 name)"),)),
                 "a.xml")])
@@ -153,7 +153,7 @@ def test_load_mesh_hierarchy_and_article_names_win(graph_db: neo4j.Driver, desc_
 
 
 @pytest.mark.neo4j
-def test_reloading_another_year_replaces_broader_edges(graph_db: neo4j.Driver,
+def test_reloading_another_year_replaces_broader_edges(graph_db: GraphDB,
                                                        tmp_path: Path) -> None:
     old = tmp_path / "old.tsv"
     old.write_text("mesh_id\tmesh_name\tmesh_tree_number\nP\tParent\tA01\nQ\tOther\tB01\n"

@@ -5,8 +5,14 @@ from __future__ import annotations
 import neo4j
 import pytest
 
-from graph.db import run_read, run_write, write_batches
-from graph.schema import SCHEMA_STATEMENTS, existing_schema, graph_counts, init_schema, reset_graph
+from pubgraph.graph.db import GraphDB, run_read, run_write, write_batches
+from pubgraph.graph.schema import (
+    SCHEMA_STATEMENTS,
+    existing_schema,
+    graph_counts,
+    init_schema,
+    reset_graph,
+)
 
 pytestmark = pytest.mark.neo4j
 
@@ -20,7 +26,7 @@ def test_schema_statements_are_idempotent_and_named() -> None:
     )
 
 
-def test_init_creates_constraints_once(graph_db: neo4j.Driver) -> None:
+def test_init_creates_constraints_once(graph_db: GraphDB) -> None:
     before = existing_schema(graph_db)
     init_schema(graph_db)
     init_schema(graph_db)
@@ -30,13 +36,13 @@ def test_init_creates_constraints_once(graph_db: neo4j.Driver) -> None:
     assert after["article_pmid"] == "UNIQUENESS"
 
 
-def test_unique_pmid_is_enforced(graph_db: neo4j.Driver) -> None:
+def test_unique_pmid_is_enforced(graph_db: GraphDB) -> None:
     run_write(graph_db, "CREATE (:Article {pmid: $pmid})", {"pmid": "1"})
     with pytest.raises(neo4j.exceptions.ConstraintError):
         run_write(graph_db, "CREATE (:Article {pmid: $pmid})", {"pmid": "1"})
 
 
-def test_counts_and_reset(graph_db: neo4j.Driver) -> None:
+def test_counts_and_reset(graph_db: GraphDB) -> None:
     rows = [{"pmid": str(i)} for i in range(25)]
     n = write_batches(
         graph_db, "UNWIND $rows AS r MERGE (:Article {pmid: r.pmid})", rows, batch_size=10

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graph.server import free_port
+from pubgraph.graph.server import free_port
 
 pytestmark = pytest.mark.neo4j
 
@@ -46,8 +46,9 @@ def test_start_init_stats_stop_then_data_survives_restart(tmp_path: Path) -> Non
         pw_file = tmp_path / "data" / "neo4j" / "password"
         assert pw_file.stat().st_mode & 0o777 == 0o600
         code = (
-            "from graph.db import connect, run_write\n"
-            "d = connect()\n"
+            "from pubgraph.core.settings import get_settings\n"
+            "from pubgraph.graph.db import connect, run_write\n"
+            "d = connect(get_settings())\n"
             "run_write(d, \"MERGE (:Article {pmid: $p, title: $t})\", {'p': '42', 't': 'kept'})\n"
             "d.close()\n"
         )

@@ -40,7 +40,7 @@ from xml.sax.saxutils import escape
 import pytest
 from lxml import etree
 
-from pubgraph.settings import shared_data_dir
+from pubgraph.core.settings import shared_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = shared_data_dir()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.clean import (
+from pubgraph.ingest.clean import (
     clean_text,
     normalise_whitespace,
     remove_citation_markers,

@@ -12,7 +12,8 @@ from email.utils import format_datetime
 import pytest
 from lxml import etree
 
-from ingest.eutils import (
+from pubgraph.core.errors import NcbiError
+from pubgraph.ingest.eutils import (
     ESEARCH_CAP,
     LINK_CITEDIN,
     LINK_PMC_REFS,
@@ -25,7 +26,6 @@ from ingest.eutils import (
     _Retryable,
     check_pubmed_xml,
 )
-from pubgraph.errors import NcbiError
 from tests.ingest.fake_eutils import FakeEutils, load_corpus
 
 

@@ -11,10 +11,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from ingest import cli_files
-from ingest.files import detect_format, iter_paths, sync_files
-from ingest.writer import partial_path, read_records
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.ingest import cli_files
+from pubgraph.ingest.files import detect_format, iter_paths, sync_files
+from pubgraph.ingest.writer import partial_path, read_records
 from tests.ingest.helpers import FIXTURES, raw_pubmed_counts
 
 
@@ -152,7 +152,7 @@ def test_cli_files_prints_summary(tmp_path: Path) -> None:
 
 
 def test_cli_files_strict_error_is_one_line(tmp_path: Path) -> None:
-    from pubgraph.errors import PubgraphError
+    from pubgraph.core.errors import PubgraphError
 
     out = tmp_path / "cli.parquet"
     result = CliRunner().invoke(

@@ -13,8 +13,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.eutils import ESEARCH_CAP, EutilsClient, RetryPolicy
-from ingest.ncbi import (
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.eutils import ESEARCH_CAP, EutilsClient, RetryPolicy
+from pubgraph.ingest.ncbi import (
     SKIP_MISSING,
     SKIP_OVER_CAP,
     DateSlice,
@@ -25,9 +26,8 @@ from ingest.ncbi import (
     sync_pubmed,
     transform_batch,
 )
-from ingest.pubmed import iter_pubmed
-from ingest.records import Article, Deletion, Record, Reference, to_row
-from pubgraph.errors import InputError
+from pubgraph.ingest.pubmed import iter_pubmed
+from pubgraph.ingest.records import Article, Deletion, Record, Reference, to_row
 from tests.ingest.fake_eutils import (
     SHARED,
     SMALL_FILES,
@@ -325,7 +325,7 @@ def test_resume_with_an_expired_webenv_continues_by_pmid_set(
 def test_a_crash_between_writing_a_batch_and_the_manifest_loses_nothing(
     fake: FakeEutils, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingest.ncbi as ncbi
+    import pubgraph.ingest.ncbi as ncbi
 
     real_save = ncbi._Cache.save
     calls = {"n": 0}

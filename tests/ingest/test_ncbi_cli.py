@@ -16,8 +16,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from ingest.eutils import EutilsClient, RetryPolicy
-from ingest.ncbi import MANIFEST, SyncOptions, sync_pubmed
+from pubgraph.ingest.eutils import EutilsClient, RetryPolicy
+from pubgraph.ingest.ncbi import MANIFEST, SyncOptions, sync_pubmed
 from tests.ingest.fake_eutils import FakeEutils, load_corpus
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pmc import iter_pmc, parse_pmc
-from ingest.pubmed import SkipInfo
-from ingest.records import AbstractSection, Author, PubDate, Reference
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.pmc import iter_pmc, parse_pmc
+from pubgraph.ingest.pubmed import SkipInfo
+from pubgraph.ingest.records import AbstractSection, Author, PubDate, Reference
 from tests.ingest.helpers import FIXTURES
 
 

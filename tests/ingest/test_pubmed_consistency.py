@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ingest.pubmed import (
+from pubgraph.ingest.pubmed import (
     normalise_pmcid,
     parse_abstract,
     parse_article,
@@ -32,7 +32,7 @@ from ingest.pubmed import (
     parse_references,
     text_of,
 )
-from ingest.records import Article
+from pubgraph.ingest.records import Article
 from tests.ingest.helpers import FIXTURES
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pubmed import SkipInfo, iter_pubmed
-from ingest.records import Article
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.ingest.pubmed import SkipInfo, iter_pubmed
+from pubgraph.ingest.records import Article
 from tests.ingest.helpers import FIXTURES
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ingest.pubmed import (
+from pubgraph.ingest.pubmed import (
     iter_pubmed,
     normalise_orcid,
     normalise_pmcid,
@@ -22,7 +22,7 @@ from ingest.pubmed import (
     parse_references,
     text_of,
 )
-from ingest.records import (
+from pubgraph.ingest.records import (
     AbstractSection,
     Article,
     Author,

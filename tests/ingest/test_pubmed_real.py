@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pubmed import iter_pubmed
-from ingest.records import Article, Deletion
+from pubgraph.ingest.pubmed import iter_pubmed
+from pubgraph.ingest.records import Article, Deletion
 from tests.ingest.helpers import RawCounts, raw_pubmed_counts
 
 

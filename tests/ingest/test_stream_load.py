@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import neo4j
 import pytest
 
-from graph.loader import GraphLoader
-from graph.schema import reset_graph
-from graph.stats import graph_snapshot
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.loader import GraphLoader
+from pubgraph.graph.schema import reset_graph
+from pubgraph.graph.stats import graph_snapshot
 
 pytestmark = pytest.mark.neo4j
 
@@ -24,7 +24,7 @@ def _ingest_load(paths: list[Path], out: Path) -> subprocess.CompletedProcess[st
 
 
 def test_streamed_load_equals_parquet_load_and_is_idempotent(
-    graph_db: neo4j.Driver, shared_data: Path, tmp_path: Path
+    graph_db: GraphDB, shared_data: Path, tmp_path: Path
 ) -> None:
     files = [shared_data / "pubmed_small" / "air_embolism_121.xml",
              shared_data / "pubmed_small" / "il6_cytokine_100.xml"]
@@ -45,7 +45,7 @@ def test_streamed_load_equals_parquet_load_and_is_idempotent(
     assert graph_snapshot(graph_db) == streamed
 
 
-def test_bad_record_keeps_what_was_loaded(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_bad_record_keeps_what_was_loaded(graph_db: GraphDB, tmp_path: Path) -> None:
     bad = Path(__file__).resolve().parents[1] / "fixtures" / "pubmed_missing_pmid.xml"
     run = _ingest_load([bad], tmp_path / "bad.parquet")
     assert run.returncode != 0
@@ -58,8 +58,8 @@ def test_bad_record_keeps_what_was_loaded(graph_db: neo4j.Driver, tmp_path: Path
 
 
 def _good_prefix(path: Path) -> list[object]:
-    from ingest.pubmed import iter_pubmed
-    from pubgraph.errors import InputError
+    from pubgraph.core.errors import InputError
+    from pubgraph.ingest.pubmed import iter_pubmed
 
     good: list[object] = []
     try:

@@ -7,10 +7,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.pmc import parse_pmc
-from ingest.pubmed import iter_pubmed
-from ingest.records import RECORD_SCHEMA, Article, Deletion, to_row
-from ingest.writer import (
+from pubgraph.ingest.pmc import parse_pmc
+from pubgraph.ingest.pubmed import iter_pubmed
+from pubgraph.ingest.records import RECORD_SCHEMA, Article, Deletion, to_row
+from pubgraph.ingest.writer import (
     RecordWriter,
     from_row,
     partial_path,

@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import neo4j
-
-from graph.db import run_write
+from pubgraph.graph.db import GraphDB, run_write
 
 CREATE_ARTICLES = """
 UNWIND $rows AS row
@@ -61,7 +59,7 @@ OPTIONS {indexConfig: {`vector.dimensions`: 4, `vector.similarity_function`: 'co
 
 
 def articles(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Iterable[str],
     *,
     stub: bool = False,
@@ -83,12 +81,12 @@ def articles(
     run_write(driver, CREATE_ARTICLES, {"rows": rows})
 
 
-def cites(driver: neo4j.Driver, edges: Sequence[tuple[str, str]]) -> None:
+def cites(driver: GraphDB, edges: Sequence[tuple[str, str]]) -> None:
     run_write(driver, CREATE_CITES, {"rows": [list(e) for e in edges]})
 
 
 def mesh(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     terms: dict[str, list[str]],
     headings: Sequence[tuple[str, str, bool]],
     *,
@@ -109,13 +107,13 @@ def mesh(
         run_write(driver, CREATE_BROADER)
 
 
-def embeddings(driver: neo4j.Driver, vectors: dict[str, list[float]]) -> None:
+def embeddings(driver: GraphDB, vectors: dict[str, list[float]]) -> None:
     run_write(
         driver, SET_EMBEDDINGS, {"rows": [{"pmid": p, "embedding": v} for p, v in vectors.items()]}
     )
 
 
-def vector_index(driver: neo4j.Driver) -> None:
+def vector_index(driver: GraphDB) -> None:
     run_write(driver, CREATE_VECTOR_INDEX)
     run_write(driver, "CALL db.awaitIndexes(60)")
 
@@ -123,7 +121,7 @@ def vector_index(driver: neo4j.Driver) -> None:
 # --- the graphs ----------------------------------------------------------------------------
 
 
-def citation_graph(driver: neo4j.Driver) -> None:
+def citation_graph(driver: GraphDB) -> None:
     """Text articles 1..8, stubs 101..103, deleted article 9 (a stub with deleted=true).
 
     CITES: 1→2, 1→3, 1→101, 1→102, 1→9; 2→3; 4→2, 4→3, 4→101, 4→102, 4→103;
@@ -157,7 +155,7 @@ def citation_graph(driver: neo4j.Driver) -> None:
     )
 
 
-def mesh_graph(driver: neo4j.Driver) -> None:
+def mesh_graph(driver: GraphDB) -> None:
     """Text articles 11..20, all with the generic descriptor H (df 10).
 
     M1 {11,12,13} (major on 11, 12), M2 {11,12} (major on both), M3 {13,14}, M4 {14,15},
@@ -182,14 +180,14 @@ def mesh_graph(driver: neo4j.Driver) -> None:
     mesh(driver, {ui: [] for ui in ["H", *members]}, headings, broader=False)
 
 
-def distant_graph(driver: neo4j.Driver) -> None:
+def distant_graph(driver: GraphDB) -> None:
     """Text articles 21..30. CITES 21→22→23→24 and 25→26; 27 and 28 share descriptor D."""
     articles(driver, [str(i) for i in range(21, 31)])
     cites(driver, [("21", "22"), ("22", "23"), ("23", "24"), ("25", "26")])
     mesh(driver, {"D": []}, [("27", "D", False), ("28", "D", False)], broader=False)
 
 
-def hierarchy_graph(driver: neo4j.Driver) -> None:
+def hierarchy_graph(driver: GraphDB) -> None:
     """Text articles 31..36 with one specific descriptor each, plus HUM (B01.050) on all.
 
     31: MB A01.236.500, 32: MC A01.378, 33: MD C04.557.337, 34: ME C04.588,
@@ -223,7 +221,7 @@ def hierarchy_graph(driver: neo4j.Driver) -> None:
     cites(driver, [("31", "33")])
 
 
-def hard_graph(driver: neo4j.Driver) -> None:
+def hard_graph(driver: GraphDB) -> None:
     """Text articles 41..48.
 
     Major descriptors: DA C04.557 on 41, DB C04.588 on 42, DC C04.700 on 43, DA on 44 but
@@ -263,7 +261,7 @@ def _unit(degrees: float) -> list[float]:
 VECTOR_ANGLES = {"51": 0, "52": 20, "53": 50, "54": 90, "55": 140, "56": 200}
 
 
-def vector_graph(driver: neo4j.Driver, *, index: bool) -> None:
+def vector_graph(driver: GraphDB, *, index: bool) -> None:
     """Text articles 51..57; 51..56 carry unit vectors at the angles of ``VECTOR_ANGLES``
     (cosine rank = angular distance rank); 57 has none.
 

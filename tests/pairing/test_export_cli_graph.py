@@ -7,15 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import neo4j
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from pairing.config import config_from_dict
-from pairing.export import export_all, export_run
-from pairing.jobs import run_pairs
 from pubgraph.cli import app
+from pubgraph.graph.db import GraphDB
+from pubgraph.pairing.config import config_from_dict
+from pubgraph.pairing.export import export_all, export_run
+from pubgraph.pairing.jobs import run_pairs
 from tests.pairing import graphs
 
 pytestmark = pytest.mark.neo4j
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 ALL_TEST = {"train": 0.0, "validation": 0.0, "test": 1.0}
 
 
-def test_exports_read_texts_from_the_graph(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_exports_read_texts_from_the_graph(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     graphs.distant_graph(graph_db)
     config = config_from_dict(
@@ -65,7 +65,7 @@ def test_exports_read_texts_from_the_graph(graph_db: neo4j.Driver, tmp_path: Pat
     assert empty.rows == 0 and pd.read_parquet(empty.path).empty
 
 
-def test_citation_lists_of_the_test_split(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_citation_lists_of_the_test_split(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     config = config_from_dict({"strategies": ["cites"], "splits": ALL_TEST})
     run_pairs(graph_db, config, tmp_path / "run", record=False)
@@ -88,7 +88,7 @@ def test_citation_lists_of_the_test_split(graph_db: neo4j.Driver, tmp_path: Path
     assert s.skipped == {"articles_without_relevant": 1}
 
 
-def test_export_all_writes_what_the_trainer_reads(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_export_all_writes_what_the_trainer_reads(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     config = config_from_dict({"strategies": ["cites", "random_distant"], "splits": ALL_TEST})
     run_pairs(graph_db, config, tmp_path / "run", record=False)
@@ -106,7 +106,7 @@ def test_export_all_writes_what_the_trainer_reads(graph_db: neo4j.Driver, tmp_pa
 
 
 def test_cli_run_list_show_export(
-    graph_db: neo4j.Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graph_db: GraphDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     graphs.citation_graph(graph_db)
     graphs.distant_graph(graph_db)

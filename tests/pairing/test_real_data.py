@@ -10,14 +10,13 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import neo4j
 import pandas as pd
 import pytest
 
-from graph.db import run_read
-from pairing.config import DEFAULT_STRATEGIES, config_from_dict
-from pairing.export import export_run
-from pairing.jobs import RunResult, read_splits, run_pairs
+from pubgraph.graph.db import GraphDB, run_read
+from pubgraph.pairing.config import DEFAULT_STRATEGIES, config_from_dict
+from pubgraph.pairing.export import export_run
+from pubgraph.pairing.jobs import RunResult, read_splits, run_pairs
 
 pytestmark = [pytest.mark.slow, pytest.mark.neo4j]
 
@@ -58,12 +57,12 @@ MESH_ARTICLES = (
 
 @pytest.fixture(scope="module")
 def full_graph(
-    neo4j_driver: neo4j.Driver, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[neo4j.Driver]:
-    from graph.loader import GraphLoader
-    from graph.mesh import load_mesh
-    from graph.schema import init_schema, reset_graph
-    from ingest.files import sync_files
+    neo4j_driver: GraphDB, shared_data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GraphDB]:
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.graph.mesh import load_mesh
+    from pubgraph.graph.schema import init_schema, reset_graph
+    from pubgraph.ingest.files import sync_files
 
     parquet = tmp_path_factory.mktemp("pubmed") / "pubmed.parquet"
     sync_files([shared_data / "pubmed" / f for f in FILES], parquet, progress=False)
@@ -76,7 +75,7 @@ def full_graph(
 
 
 @pytest.fixture(scope="module")
-def default_run(full_graph: neo4j.Driver, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+def default_run(full_graph: GraphDB, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     config = config_from_dict({"strategies": [*DEFAULT_STRATEGIES, "mesh_distant"], "seed": 13})
     return run_pairs(full_graph, config, tmp_path_factory.mktemp("pairs") / "run")
 
@@ -88,7 +87,7 @@ def _pairs(result: RunResult, strategy: str, limit: int = 3000) -> list[list[str
 
 
 def test_every_strategy_yields_pairs_within_one_split(
-    full_graph: neo4j.Driver, default_run: RunResult
+    full_graph: GraphDB, default_run: RunResult
 ) -> None:
     counts = default_run.counts
     for name in (*DEFAULT_STRATEGIES, "mesh_distant"):
@@ -115,7 +114,7 @@ def test_every_strategy_yields_pairs_within_one_split(
     assert max(per_article.values()) <= 10
 
 
-def test_pairs_satisfy_their_definitions(full_graph: neo4j.Driver, default_run: RunResult) -> None:
+def test_pairs_satisfy_their_definitions(full_graph: GraphDB, default_run: RunResult) -> None:
     n_mesh = run_read(full_graph, MESH_ARTICLES)[0]["n"]
     df = {r["ui"]: r["df"] for r in run_read(full_graph, MESH_DF)}
     shared = _pairs(default_run, "shared_mesh")
@@ -136,7 +135,7 @@ def test_pairs_satisfy_their_definitions(full_graph: neo4j.Driver, default_run: 
 
 
 def test_same_seed_same_pairs(
-    full_graph: neo4j.Driver, tmp_path: Path, default_run: RunResult
+    full_graph: GraphDB, tmp_path: Path, default_run: RunResult
 ) -> None:
     config = config_from_dict(
         {"strategies": ["cites", "bib_coupling", "random_distant"], "seed": 5}
@@ -147,7 +146,7 @@ def test_same_seed_same_pairs(
     assert a.run_id == b.run_id
 
 
-def test_held_out_citation_lists(full_graph: neo4j.Driver, default_run: RunResult) -> None:
+def test_held_out_citation_lists(full_graph: GraphDB, default_run: RunResult) -> None:
     s = export_run(full_graph, default_run.out_dir, "citations", "test")
     frame = pd.read_parquet(s.path)
     split_of = read_splits(default_run.out_dir)

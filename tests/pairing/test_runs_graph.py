@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import pyarrow.parquet as pq
 import pytest
 
-from graph.db import run_write
-from pairing.config import config_from_dict
-from pairing.jobs import diff_runs, get_run, list_runs, read_splits, run_pairs
-from pubgraph.errors import PairingError
+from pubgraph.core.errors import PairingError
+from pubgraph.graph.db import GraphDB, run_write
+from pubgraph.pairing.config import config_from_dict
+from pubgraph.pairing.jobs import diff_runs, get_run, list_runs, read_splits, run_pairs
 from tests.pairing import graphs
 from tests.pairing.graphs import pairs_of
 
@@ -25,7 +24,7 @@ def cfg(**data: Any) -> Any:
     return config_from_dict(data)
 
 
-def chain_graph(driver: neo4j.Driver) -> list[tuple[str, str]]:
+def chain_graph(driver: GraphDB) -> list[tuple[str, str]]:
     """Text articles 1000..1059; each cites the next two (118 text-text citations)."""
     pmids = [str(i) for i in range(1000, 1060)]
     graphs.articles(driver, pmids)
@@ -34,7 +33,7 @@ def chain_graph(driver: neo4j.Driver) -> list[tuple[str, str]]:
     return edges
 
 
-def test_hash_split_keeps_only_same_split_pairs(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_hash_split_keeps_only_same_split_pairs(graph_db: GraphDB, tmp_path: Path) -> None:
     edges = chain_graph(graph_db)
     result = run_pairs(graph_db, cfg(strategies=["cites"], seed=5), tmp_path / "r", record=False)
     split_of = read_splits(tmp_path / "r")
@@ -54,7 +53,7 @@ def test_hash_split_keeps_only_same_split_pairs(graph_db: neo4j.Driver, tmp_path
     assert table.num_rows == len(kept)
 
 
-def test_year_split_tests_on_newer_articles(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_year_split_tests_on_newer_articles(graph_db: GraphDB, tmp_path: Path) -> None:
     years = {"1": 2016, "2": 2015, "3": 2014, "4": 2020, "5": 2021, "6": 2019, "8": 2022}
     graphs.citation_graph(graph_db)
     run_write(graph_db, "MATCH (a:Article) SET a.year = null")
@@ -78,7 +77,7 @@ def test_year_split_tests_on_newer_articles(graph_db: neo4j.Driver, tmp_path: Pa
     assert result.counts["articles"] == {"train": 3, "validation": 0, "test": 4, "unassigned": 1}
 
 
-def test_per_article_cap_limits_hub(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_per_article_cap_limits_hub(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.articles(graph_db, [str(i) for i in range(60, 76)])
     graphs.cites(graph_db, [(str(i), "60") for i in range(61, 76)])
     config = cfg(
@@ -107,7 +106,7 @@ def test_per_article_cap_limits_hub(graph_db: neo4j.Driver, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("ratio,expected", [(1.0, 4), (2.0, 8), (0.5, 2)])
 def test_negative_ratio_and_anchors(
-    graph_db: neo4j.Driver, tmp_path: Path, ratio: float, expected: int
+    graph_db: GraphDB, tmp_path: Path, ratio: float, expected: int
 ) -> None:
     graphs.distant_graph(graph_db)  # 4 citations: 21→22, 22→23, 23→24, 25→26
     config = cfg(
@@ -124,13 +123,13 @@ def test_negative_ratio_and_anchors(
     assert not pairs_of(negatives) & pairs_of(p for p in result.pairs if p["label"] == 1)
 
 
-def combined_graph(driver: neo4j.Driver) -> None:
+def combined_graph(driver: GraphDB) -> None:
     graphs.citation_graph(driver)
     graphs.mesh_graph(driver)
     graphs.distant_graph(driver)
 
 
-def test_same_seed_same_pairs_and_one_pair_run(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_same_seed_same_pairs_and_one_pair_run(graph_db: GraphDB, tmp_path: Path) -> None:
     combined_graph(graph_db)
     params = {"co_citation": {"k": 2}, "shared_mesh": {"max_df": 0.3, "min_idf": 1.5, "k": 1}}
     first = run_pairs(graph_db, cfg(seed=7, params=params), tmp_path / "a")
@@ -162,7 +161,7 @@ def test_same_seed_same_pairs_and_one_pair_run(graph_db: neo4j.Driver, tmp_path:
     assert diff_runs(graph_db, first.run_id, first.run_id)["identical"] is True
 
 
-def test_empty_graph_is_an_error(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_empty_graph_is_an_error(graph_db: GraphDB, tmp_path: Path) -> None:
     with pytest.raises(PairingError, match="no articles with text"):
         run_pairs(graph_db, cfg(), tmp_path / "r")
     graphs.articles(graph_db, ["1", "2"], stub=True)
@@ -171,7 +170,7 @@ def test_empty_graph_is_an_error(graph_db: neo4j.Driver, tmp_path: Path) -> None
 
 
 def test_mesh_distant_without_hierarchy_says_load_mesh(
-    graph_db: neo4j.Driver, tmp_path: Path
+    graph_db: GraphDB, tmp_path: Path
 ) -> None:
     graphs.mesh_graph(graph_db)  # descriptors without tree numbers, no BROADER
     with pytest.raises(PairingError, match="pubgraph graph load-mesh"):
@@ -179,7 +178,7 @@ def test_mesh_distant_without_hierarchy_says_load_mesh(
 
 
 def test_vector_index_mode_without_index_is_an_error(
-    graph_db: neo4j.Driver, tmp_path: Path
+    graph_db: GraphDB, tmp_path: Path
 ) -> None:
     graphs.vector_graph(graph_db, index=False)
     config = cfg(strategies=["hard"], params={"hard": {"vector": "index"}})
@@ -187,6 +186,6 @@ def test_vector_index_mode_without_index_is_an_error(
         run_pairs(graph_db, config, tmp_path / "r")
 
 
-def test_unknown_run_is_an_error(graph_db: neo4j.Driver) -> None:
+def test_unknown_run_is_an_error(graph_db: GraphDB) -> None:
     with pytest.raises(PairingError, match="no pairing run 'pr-nope'"):
         get_run(graph_db, "pr-nope")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import pytest
 
-from pairing.config import SplitConfig, config_from_dict
-from pairing.jobs import RunResult, run_pairs
+from pubgraph.graph.db import GraphDB
+from pubgraph.pairing.config import SplitConfig, config_from_dict
+from pubgraph.pairing.jobs import RunResult, run_pairs
 from tests.pairing import graphs
 from tests.pairing.graphs import pairs_of
 
@@ -19,7 +19,7 @@ ALL_TRAIN = {"train": 1.0, "validation": 0.0, "test": 0.0}
 
 
 def run(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     tmp_path: Path,
     strategies: list[str],
     params: dict[str, Any] | None = None,
@@ -30,7 +30,7 @@ def run(
     return run_pairs(driver, config_from_dict(data), tmp_path / "run", record=False)
 
 
-def test_cites_pairs_only_text_articles(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_cites_pairs_only_text_articles(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     result = run(graph_db, tmp_path, ["cites"])
     directed = {(p["pmid_a"], p["pmid_b"]) for p in result.pairs}
@@ -52,7 +52,7 @@ def test_cites_pairs_only_text_articles(graph_db: neo4j.Driver, tmp_path: Path) 
     assert {p["score"] for p in result.pairs} == {1.0}
 
 
-def test_co_citation_k2_with_salton_and_jaccard(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_co_citation_k2_with_salton_and_jaccard(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     # citers: 1 ← {6, 8}; 2 ← {1, 4, 5, 6, 8}; 3 ← {1, 2, 4, 5}.
     salton = run(graph_db, tmp_path, ["co_citation"], {"co_citation": {"k": 2}})
@@ -67,7 +67,7 @@ def test_co_citation_k2_with_salton_and_jaccard(graph_db: neo4j.Driver, tmp_path
     ]
 
 
-def test_bib_coupling_counts_stub_references(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_bib_coupling_counts_stub_references(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.citation_graph(graph_db)
     # refs: 1 {2,3,9,101,102}; 4 {2,3,101,102,103}; 5 {2,3}; 6 {1,2}; 8 {1,2}; 2 {3}; 7 {101}.
     result = run(graph_db, tmp_path, ["bib_coupling"], {"bib_coupling": {"k": 2}})
@@ -82,7 +82,7 @@ def test_bib_coupling_counts_stub_references(graph_db: neo4j.Driver, tmp_path: P
     assert pairs_of(k4.pairs) == {("1", "4")}
 
 
-def test_shared_mesh_idf_and_document_frequency_cap(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_shared_mesh_idf_and_document_frequency_cap(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.mesh_graph(graph_db)
     strict = run(
         graph_db,
@@ -123,7 +123,7 @@ def test_shared_mesh_idf_and_document_frequency_cap(graph_db: neo4j.Driver, tmp_
     assert everything.counts["by_strategy"]["shared_mesh"]["eligible_descriptors"] == 7
 
 
-def test_shared_mesh_major_only(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_shared_mesh_major_only(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.mesh_graph(graph_db)
     # Major topics: M1 and M2 on 11, 12; M5 on 15, 16 (M6 is not major there).
     result = run(
@@ -140,7 +140,7 @@ def _all_pairs(pmids: list[str]) -> set[tuple[str, str]]:
 
 
 def test_random_distant_excludes_linked_and_mesh_sharing(
-    graph_db: neo4j.Driver, tmp_path: Path
+    graph_db: GraphDB, tmp_path: Path
 ) -> None:
     graphs.distant_graph(graph_db)
     pmids = [str(i) for i in range(21, 31)]
@@ -169,7 +169,7 @@ def test_random_distant_excludes_linked_and_mesh_sharing(
     assert pairs_of(three.pairs) == _all_pairs(pmids) - linked - {("21", "24")}
 
 
-def test_random_distant_budget_and_seed(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_random_distant_budget_and_seed(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.distant_graph(graph_db)
     a = run(graph_db, tmp_path, ["random_distant"], negatives_without_positives=10, seed=1)
     b = run(graph_db, tmp_path, ["random_distant"], negatives_without_positives=10, seed=1)
@@ -179,7 +179,7 @@ def test_random_distant_budget_and_seed(graph_db: neo4j.Driver, tmp_path: Path) 
     assert a.pairs != c.pairs
 
 
-def test_mesh_distant_uses_tree_distance(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_mesh_distant_uses_tree_distance(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.hierarchy_graph(graph_db)
     # Distances (category letter as a level): 31-32 3, 31-36 1, 32-36 2, 33-34 3,
     # 31-33 8, 31-34 7, 31-35 6, 32-33 7, 32-34 6, 32-35 5, 33-35 6, 34-35 5,
@@ -206,7 +206,7 @@ def test_mesh_distant_uses_tree_distance(graph_db: neo4j.Driver, tmp_path: Path)
     assert scores[("31", "35")] == 6.0
 
 
-def test_hard_branch_and_two_hop(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_hard_branch_and_two_hop(graph_db: GraphDB, tmp_path: Path) -> None:
     graphs.hard_graph(graph_db)
     # Branch C04 (major): 41, 42, 43 (44's DA is not major); G01: 45, 46; F01: 47.
     # (41, 43) are directly linked and (45, 46) share the major DG: both guarded out.
@@ -239,7 +239,7 @@ VECTOR_EXPECTED = {
 
 @pytest.mark.parametrize("mode", ["exact", "index"])
 def test_hard_vector_rank_band_with_guard(
-    graph_db: neo4j.Driver, tmp_path: Path, mode: str
+    graph_db: GraphDB, tmp_path: Path, mode: str
 ) -> None:
     graphs.vector_graph(graph_db, index=(mode == "index"))
     params = {

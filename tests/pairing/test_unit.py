@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pairing import queries as q
-from pairing.config import (
+from pubgraph.core.errors import PairingError
+from pubgraph.pairing import queries as q
+from pubgraph.pairing.config import (
     DEFAULT_STRATEGIES,
     STRATEGIES,
     PairingConfig,
@@ -22,10 +23,10 @@ from pairing.config import (
     make_params,
     parse_strategies,
 )
-from pairing.export import article_text, build_rows
-from pairing.jobs import expected_negatives, run_id_for
-from pairing.splits import assign_splits, derive_seed, hash_split, unit_hash
-from pairing.strategies import (
+from pubgraph.pairing.export import build_rows
+from pubgraph.pairing.jobs import expected_negatives, run_id_for
+from pubgraph.pairing.splits import assign_splits, derive_seed, hash_split, unit_hash
+from pubgraph.pairing.strategies import (
     Candidate,
     Selector,
     article_tree_distance,
@@ -37,7 +38,6 @@ from pairing.strategies import (
     tree_distance,
     tree_path,
 )
-from pubgraph.errors import PairingError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -344,13 +344,6 @@ def test_job_statement_names() -> None:
 
 
 # --- exports ---------------------------------------------------------------------------
-
-
-def test_article_text() -> None:
-    assert article_text("A title.", "Body.") == "A title. Body."
-    assert article_text("A title", "Body.") == "A title. Body."
-    assert article_text("A title.", None) == "A title."
-    assert article_text(None, "  ") is None
 
 
 def _pair(a: str, b: str, label: int, strategy: str = "s") -> dict:

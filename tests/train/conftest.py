@@ -67,7 +67,7 @@ def articles() -> pd.DataFrame:
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, articles: pd.DataFrame) -> Path:
     """A tiny random BERT (hidden 32, 2 layers, WordPiece vocab from the test texts) with
     mean pooling, saved as a SentenceTransformer directory. Built once per session."""
-    from train.models import build_tiny_model
+    from pubgraph.train.models import build_tiny_model
 
     texts = list(articles["title"]) + list(articles["abstract"])
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts, max_seq_length=48)

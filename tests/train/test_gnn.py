@@ -10,7 +10,6 @@ import json
 import random
 from pathlib import Path
 
-import neo4j
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from pubgraph.cli import app
-from pubgraph.errors import TrainingError
-from train import gnn
-from train import gnn_queries as q
+from pubgraph.core.errors import InputError, TrainingError
+from pubgraph.graph.db import GraphDB
+from pubgraph.train import gnn
+from pubgraph.train import gnn_queries as q
 
 CREATE_ARTICLES = """
 UNWIND $rows AS r
@@ -41,7 +41,7 @@ CREATE (a)-[:HAS_MESH {major: false}]->(m)
 """
 
 
-def _load(driver: neo4j.Driver, articles: list[dict], cites: list[tuple[str, str]],
+def _load(driver: GraphDB, articles: list[dict], cites: list[tuple[str, str]],
           mesh: list[tuple[str, str]] = ()) -> None:
     driver.execute_query(CREATE_ARTICLES, rows=articles)
     driver.execute_query(CREATE_CITES, rows=[list(c) for c in cites])
@@ -70,7 +70,7 @@ TINY_SPLITS = {"101": "train", "102": "train", "103": "test", "104": "test",
 
 
 @pytest.fixture()
-def tiny_graph(graph_db: neo4j.Driver, tmp_path: Path) -> tuple[neo4j.Driver, Path]:
+def tiny_graph(graph_db: GraphDB, tmp_path: Path) -> tuple[GraphDB, Path]:
     articles = [{"pmid": p, "stub": False, "vector": TINY_VECTORS.get(p)}
                 for p in ("101", "102", "103", "104", "105")]
     articles += [{"pmid": p, "stub": True, "vector": None} for p in ("901", "902")]
@@ -83,7 +83,7 @@ def _named(export: gnn.GraphExport, edges: np.ndarray) -> set[tuple[str, str]]:
 
 
 @pytest.mark.neo4j
-def test_export_matches_the_hand_built_graph(tiny_graph: tuple[neo4j.Driver, Path]) -> None:
+def test_export_matches_the_hand_built_graph(tiny_graph: tuple[GraphDB, Path]) -> None:
     driver, run_dir = tiny_graph
     cfg = gnn.GnnConfig(mesh="cypher", mesh_k=2, mesh_max_df=0.5, mesh_min_idf=1.0, page=2)
     export = gnn.export_graph(driver, run_dir, cfg)
@@ -116,7 +116,7 @@ def test_export_matches_the_hand_built_graph(tiny_graph: tuple[neo4j.Driver, Pat
 
 
 @pytest.mark.neo4j
-def test_no_test_edge_reaches_training(tiny_graph: tuple[neo4j.Driver, Path]) -> None:
+def test_no_test_edge_reaches_training(tiny_graph: tuple[GraphDB, Path]) -> None:
     driver, run_dir = tiny_graph
     export = gnn.export_graph(driver, run_dir, gnn.GnnConfig(mesh="cypher", mesh_k=2,
                                                              mesh_max_df=0.5, mesh_min_idf=1.0))
@@ -233,7 +233,7 @@ def _communities(per: int = 30, degree: int = 6, seed: int = 5) -> tuple[list[di
 
 
 @pytest.mark.neo4j
-def test_gnn_beats_uninformative_text_and_writes_back(graph_db: neo4j.Driver,
+def test_gnn_beats_uninformative_text_and_writes_back(graph_db: GraphDB,
                                                       tmp_path: Path) -> None:
     articles, cites, splits = _communities()
     _load(graph_db, articles, cites)
@@ -269,7 +269,7 @@ def test_gnn_beats_uninformative_text_and_writes_back(graph_db: neo4j.Driver,
 
 
 @pytest.mark.neo4j
-def test_cli_with_parquet_features(tiny_graph: tuple[neo4j.Driver, Path],
+def test_cli_with_parquet_features(tiny_graph: tuple[GraphDB, Path],
                                    tmp_path: Path) -> None:
     _, run_dir = tiny_graph
     vectors = tmp_path / "vectors.parquet"
@@ -287,5 +287,5 @@ def test_cli_with_parquet_features(tiny_graph: tuple[neo4j.Driver, Path],
     assert (out / "model.pt").is_file()
 
     bad = CliRunner().invoke(app, ["gnn", "train", "--pairs", str(tmp_path / "nope")])
-    assert isinstance(bad.exception, TrainingError)
+    assert isinstance(bad.exception, InputError)
     assert "splits.parquet: not found" in str(bad.exception)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pubgraph.errors import InputError
-from train.benchmarks import read_biosses, read_pubmedqa
+from pubgraph.core.errors import InputError
+from pubgraph.train.benchmarks import read_biosses, read_pubmedqa
 
 
 def test_biosses_has_100_pairs(shared_data: Path) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pubgraph.errors import TrainingError
-from train.config import apply_fast, load_config, resolve_precision
-from train.models import TINY_MODEL_NAME
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.config import apply_fast, load_config, resolve_precision
+from pubgraph.train.models import TINY_MODEL_NAME
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -27,16 +27,13 @@ def test_load_yaml_and_overrides(tmp_path: Path) -> None:
     assert cfg.to_dict()["strategies"] == ["citation", "mesh"]
 
 
-def test_base_model_defaults_to_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pubgraph.settings import get_settings
-
-    monkeypatch.setenv("PUBGRAPH_BASE_MODEL", "/models/pubmedbert")
-    get_settings.cache_clear()
-    try:
-        cfg = load_config(write(tmp_path, "train_file: a.csv\n"))
-        assert cfg.base_model == "/models/pubmedbert"
-    finally:
-        get_settings.cache_clear()
+def test_base_model_defaults_to_the_given_default(tmp_path: Path) -> None:
+    """The CLI passes Settings.base_model (PUBGRAPH_BASE_MODEL) as the default."""
+    cfg = load_config(write(tmp_path, "train_file: a.csv\n"), default_base_model="/models/pb")
+    assert cfg.base_model == "/models/pb"
+    pinned = load_config(write(tmp_path, "train_file: a.csv\nbase_model: x\n"),
+                         default_base_model="/models/pb")
+    assert pinned.base_model == "x"
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pubgraph.errors import InputError, TrainingError
-from train import data
-from train.data import build_dataset, dataset_columns, detect_kind, load_pairs, read_texts
+from pubgraph.core.errors import InputError, TrainingError
+from pubgraph.train import data
+from pubgraph.train.data import build_dataset, dataset_columns, detect_kind, load_pairs, read_texts
 
 from .conftest import PAIR_RUN_ID
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from train import evaluate
-from train.benchmarks import RetrievalSet, ScoredPairs
-from train.data import PairTable
+from pubgraph.train import evaluate
+from pubgraph.train.benchmarks import RetrievalSet, ScoredPairs
+from pubgraph.train.data import PairTable
 
 
 def test_identical_pairs_are_separated_perfectly(tiny_model, articles: pd.DataFrame) -> None:

@@ -11,10 +11,10 @@ import torch
 from typer.testing import CliRunner
 
 from pubgraph.cli import app
-from pubgraph.errors import TrainingError
-from train.config import load_config
-from train.merge import interpolate_state, merge_directory
-from train.trainer import train
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.config import load_config
+from pubgraph.train.merge import interpolate_state, merge_directory
+from pubgraph.train.trainer import train
 
 
 def test_interpolate_state_is_the_convex_combination() -> None:
@@ -123,7 +123,7 @@ def test_final_comparison_scores_the_untouched_base(
 ) -> None:
     from sentence_transformers import SentenceTransformer
 
-    from train import evaluate
+    from pubgraph.train import evaluate
 
     out = tmp_path / "merged-run"
     cfg = load_config(None, train_file=str(labelled_csv), output_dir=str(out),

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from train import metrics
+from pubgraph.train import metrics
 
 
 def test_average_precision_by_hand() -> None:

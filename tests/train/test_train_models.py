@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pubgraph.errors import TrainingError
-from train.models import bundled_minilm_path, resolve_model, wordpiece_vocab
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.models import bundled_minilm_path, resolve_model, wordpiece_vocab
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train import evaluate
-from train.models import load_model
+from pubgraph.train import evaluate
+from pubgraph.train.models import load_model
 
 
 def test_minilm_on_biosses(shared_data: Path) -> None:

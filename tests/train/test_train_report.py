@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from train import report
+from pubgraph.train import report
 
 BASE = {"biosses": {"spearman": 0.81, "pearson": 0.84, "n": 100.0, "seconds": 3.0}}
 TUNED = {"biosses": {"spearman": 0.73, "pearson": 0.80, "n": 100.0, "seconds": 3.1},

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from pubgraph.errors import TrainingError
-from train.config import load_config
-from train.trainer import refresh_card, train
+from pubgraph.core.errors import TrainingError
+from pubgraph.train.config import load_config
+from pubgraph.train.trainer import refresh_card, train
 
 from .conftest import PAIR_RUN_ID
 
@@ -99,7 +99,7 @@ def test_every_loss_trains(
 
 
 def test_eval_split_aliases() -> None:
-    from train.trainer import _eval_split
+    from pubgraph.train.trainer import _eval_split
 
     assert _eval_split("validation", ["test", "train", "val"]) == "val"
     assert _eval_split("validation", ["train", "validation"]) == "validation"
@@ -108,7 +108,7 @@ def test_eval_split_aliases() -> None:
 
 
 def test_train_and_eval_pairs_are_capped_by_seeded_samples(pairs_dir: Path) -> None:
-    from train.trainer import load_train_data
+    from pubgraph.train.trainer import load_train_data
 
     raw = pd.read_parquet(pairs_dir / "pairs.parquet")
     n_val = int((raw["split"] == "validation").sum())

@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    import neo4j
 
-    from analysis.embed import Embedder
-    from analysis.search import Filters
+    from pubgraph.embeddings.embed import Embedder
+    from pubgraph.embeddings.search import Filters
+    from pubgraph.graph.db import GraphDB
 
 console = Console()
 err = Console(stderr=True)
@@ -43,10 +43,11 @@ def _quiet_loading() -> None:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
 
-def _connect() -> neo4j.Driver:
-    from graph.db import connect
+def _connect() -> GraphDB:
+    from pubgraph.core.settings import get_settings
+    from pubgraph.graph.db import connect
 
-    return connect()
+    return connect(get_settings())
 
 
 # --- embed ----------------------------------------------------------------------------------
@@ -89,9 +90,10 @@ def embed(
         TimeRemainingColumn,
     )
 
-    from analysis.embed import TEXT_MODES, Embedder, EmbedPlan, embed_articles
-    from pubgraph.errors import ConfigError
-    from pubgraph.settings import get_settings
+    from pubgraph.core.contracts import TEXT_MODES
+    from pubgraph.core.errors import ConfigError
+    from pubgraph.core.settings import get_settings
+    from pubgraph.embeddings.embed import Embedder, EmbedPlan, embed_articles
 
     if text not in TEXT_MODES:
         raise ConfigError(f"--text must be one of {', '.join(TEXT_MODES)}, not {text!r}")
@@ -175,13 +177,13 @@ def embed(
 def _filters(
     min_year: int | None, max_year: int | None, mesh: str | None, journal: str | None
 ) -> Filters:
-    from analysis.search import Filters
+    from pubgraph.embeddings.search import Filters
 
     return Filters(min_year=min_year, max_year=max_year, mesh=mesh, journal=journal)
 
 
 def _exact(mode: str) -> bool | None:
-    from pubgraph.errors import ConfigError
+    from pubgraph.core.errors import ConfigError
 
     modes = {"auto": None, "exact": True, "index": False}
     if mode not in modes:
@@ -208,18 +210,18 @@ def _print_hits(title: str, hits: list[Any], as_json: bool, extra: tuple[str, ..
         console.print("no results")
 
 
-def _query_embedder(driver: neo4j.Driver, model: str | None) -> Embedder:
+def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
     """The model for query texts: --model, else the one recorded with the stored vectors."""
-    from analysis.embed import Embedder, current_model
-    from pubgraph.errors import ConfigError
+    from pubgraph.core.errors import ConfigError
+    from pubgraph.embeddings.embed import Embedder, current_model
 
     stored = current_model(driver)
     _quiet_loading()
     if model is None:
         path = stored.path if stored.path and Path(stored.path).is_dir() else None
         if path is None:  # moved machine: a name such as all-MiniLM-L6-v2 may still resolve
-            from pubgraph.errors import PubgraphError
-            from pubgraph.models import resolve_model
+            from pubgraph.core.errors import PubgraphError
+            from pubgraph.core.models import resolve_model
 
             try:
                 candidate = resolve_model(stored.name)
@@ -270,7 +272,7 @@ def search_text_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Semantic search: free text to the top-k articles, with year/MeSH/journal filters."""
-    from analysis.search import search_text
+    from pubgraph.embeddings.search import search_text
 
     with _connect() as driver:
         embedder = _query_embedder(driver, model)
@@ -297,7 +299,7 @@ def similar_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Nearest neighbours of an article (itself excluded)."""
-    from analysis.search import similar
+    from pubgraph.embeddings.search import similar
 
     with _connect() as driver:
         hits = similar(
@@ -318,7 +320,7 @@ def cited_neighbours_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Articles within N citation hops (either direction), ranked by similarity."""
-    from analysis.search import cited_neighbours
+    from pubgraph.embeddings.search import cited_neighbours
 
     with _connect() as driver:
         hits = cited_neighbours(driver, pmid, hops=hops, k=k)
@@ -337,7 +339,7 @@ def recommend_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Similar but not cited: near in meaning, not one citation hop away."""
-    from analysis.search import recommend
+    from pubgraph.embeddings.search import recommend
 
     with _connect() as driver:
         hits = recommend(
@@ -364,7 +366,7 @@ def blended_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Blend similarity with co-citation: alpha*cosine + (1-alpha)*normalised count."""
-    from analysis.search import blended
+    from pubgraph.embeddings.search import blended
 
     with _connect() as driver:
         hits = blended(driver, pmid, alpha=alpha, k=k, relation=relation, exact=_exact(mode))
@@ -384,7 +386,7 @@ def explain_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops)."""
-    from analysis.search import explain
+    from pubgraph.embeddings.search import explain
 
     with _connect() as driver:
         e = explain(driver, pmid, other, max_paths=max_paths)
@@ -426,7 +428,7 @@ def export_cmd(
     """Write the stored embeddings to Parquet: pmid, vector as list<float32>."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from analysis.export import export_embeddings
+    from pubgraph.embeddings.export import export_embeddings
 
     bar = Progress(
         TextColumn("[bold]export"),
@@ -449,7 +451,7 @@ def export_cmd(
 @embeddings_app.command("models")
 def models_cmd(as_json: bool = _JSON) -> None:
     """List the models that produced the stored vectors, with their counts."""
-    from analysis.embed import stored_models
+    from pubgraph.embeddings.embed import stored_models
 
     with _connect() as driver:
         models = stored_models(driver)

@@ -26,12 +26,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import neo4j
-
-from analysis import queries as q
-from analysis.embed import Embedder, vector_index
-from graph.db import run_read
-from pubgraph.errors import ConfigError, InputError
+from pubgraph.core.errors import ConfigError, InputError
+from pubgraph.embeddings import queries as q
+from pubgraph.embeddings.embed import Embedder, vector_index
+from pubgraph.graph.db import GraphDB, run_read
 
 EXACT_BELOW = 1000
 DEFAULT_K = 10
@@ -140,7 +138,7 @@ class VectorStatus:
 
 
 STATUS_TTL = 30.0
-_status_cache: dict[tuple[int, str | None], tuple[float, VectorStatus]] = {}
+_status_cache: dict[tuple[int, str], tuple[float, VectorStatus]] = {}
 
 
 def clear_status_cache() -> None:
@@ -148,34 +146,34 @@ def clear_status_cache() -> None:
     _status_cache.clear()
 
 
-def cached_vector_status(driver: neo4j.Driver, *, database: str | None = None) -> VectorStatus:
+def cached_vector_status(driver: GraphDB) -> VectorStatus:
     """``vector_status``, remembered per driver for ``STATUS_TTL`` seconds.
 
     Deciding index vs exact costs two small queries; repeated searches (a dashboard, the
     benchmark) should not pay them every time.
     """
-    key = (id(driver), database)
+    key = (id(driver.driver), driver.database)
     now = time.monotonic()
     hit = _status_cache.get(key)
     if hit is not None and now - hit[0] < STATUS_TTL:
         return hit[1]
-    status = vector_status(driver, database=database)
+    status = vector_status(driver)
     _status_cache[key] = (now, status)
     return status
 
 
-def vector_status(driver: neo4j.Driver, *, database: str | None = None) -> VectorStatus:
+def vector_status(driver: GraphDB) -> VectorStatus:
     """Whether the vector index is online, its dimension, and how many vectors exist.
 
     The count comes from the EmbeddingModel nodes (cheap); a graph without them (vectors
     written by hand) is counted directly.
     """
-    idx = vector_index(driver, database=database)
-    counted = run_read(driver, q.COUNT_MODEL_VECTORS, database=database)[0]
+    idx = vector_index(driver)
+    counted = run_read(driver, q.COUNT_MODEL_VECTORS)[0]
     if counted["models"]:
         n = int(counted["n"] or 0)
     else:
-        n = int(run_read(driver, q.COUNT_VECTORS, database=database)[0]["n"])
+        n = int(run_read(driver, q.COUNT_VECTORS)[0]["n"])
     return VectorStatus(
         index_online=idx is not None and idx.state == "ONLINE",
         dimension=idx.dimension if idx else None,
@@ -183,10 +181,10 @@ def vector_status(driver: neo4j.Driver, *, database: str | None = None) -> Vecto
     )
 
 
-def _use_index(driver: neo4j.Driver, exact: bool | None, database: str | None) -> bool:
+def _use_index(driver: GraphDB, exact: bool | None) -> bool:
     if exact is not None:
         return not exact
-    return cached_vector_status(driver, database=database).use_index
+    return cached_vector_status(driver).use_index
 
 
 def _check_k(k: int) -> None:
@@ -195,7 +193,7 @@ def _check_k(k: int) -> None:
 
 
 def _filter_params(
-    driver: neo4j.Driver, filters: Filters | None, database: str | None
+    driver: GraphDB, filters: Filters | None
 ) -> dict[str, Any]:
     f = filters or Filters()
     if f.min_year is not None and f.max_year is not None and f.min_year > f.max_year:
@@ -210,12 +208,12 @@ def _filter_params(
         "journal_ids": None,
     }
     if f.mesh is not None:
-        uis = run_read(driver, q.RESOLVE_MESH, {"mesh": f.mesh}, database=database)[0]["uis"]
+        uis = run_read(driver, q.RESOLVE_MESH, {"mesh": f.mesh})[0]["uis"]
         if not uis:
             raise InputError(f"no MeSH descriptor {f.mesh!r} in the graph", field="mesh")
         params["mesh_uis"] = uis
     if f.journal is not None:
-        ids = run_read(driver, q.RESOLVE_JOURNAL, {"journal": f.journal}, database=database)[0][
+        ids = run_read(driver, q.RESOLVE_JOURNAL, {"journal": f.journal})[0][
             "ids"
         ]
         if not ids:
@@ -243,7 +241,7 @@ def _hits(rows: list[dict[str, Any]]) -> list[Hit]:
 
 
 def search_vector(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     vector: Sequence[float],
     *,
     k: int = DEFAULT_K,
@@ -251,47 +249,45 @@ def search_vector(
     exclude: Sequence[str] = (),
     overfetch: int = DEFAULT_OVERFETCH,
     exact: bool | None = None,
-    database: str | None = None,
 ) -> list[Hit]:
     """Top-k articles by cosine to ``vector``, filtered, best first."""
     _check_k(k)
     if overfetch < 1:
         raise ConfigError(f"overfetch must be >= 1, not {overfetch}")
-    params = _filter_params(driver, filters, database)
+    params = _filter_params(driver, filters)
     params.update(vector=[float(x) for x in vector], k=k, exclude=list(exclude))
-    if _use_index(driver, exact, database):
+    if _use_index(driver, exact):
         # Filters need the over-fetch; without them 2k candidates are re-scored exactly,
         # which repairs the order the (quantised) index gives near the k-th place.
         needs = (filters is not None and filters.active) or bool(exclude)
         params["fetch"] = k * overfetch if needs else RESCORE_FACTOR * k
         return _index_then_exact(
-            driver, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT, params, k, database
+            driver, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT, params, k
         )
     return _hits(
-        run_read(driver, q.VECTOR_SEARCH_EXACT[_exact_start(params)], params, database=database)
+        run_read(driver, q.VECTOR_SEARCH_EXACT[_exact_start(params)], params)
     )
 
 
 def _index_then_exact(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     index_query: str,
     exact_queries: Mapping[str, str],
     params: dict[str, Any],
     k: int,
-    database: str | None,
 ) -> list[Hit]:
     """The index answer when it has k hits (after one wider pass of ``WIDE_FETCH``
     candidates if needed), else the exact query over the filtered set."""
-    rows = run_read(driver, index_query, params, database=database)
+    rows = run_read(driver, index_query, params)
     if len(rows) < k and params["fetch"] < WIDE_FETCH:
-        rows = run_read(driver, index_query, {**params, "fetch": WIDE_FETCH}, database=database)
+        rows = run_read(driver, index_query, {**params, "fetch": WIDE_FETCH})
     if len(rows) < k:
-        rows = run_read(driver, exact_queries[_exact_start(params)], params, database=database)
+        rows = run_read(driver, exact_queries[_exact_start(params)], params)
     return _hits(rows)
 
 
 def search_text(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     embedder: Embedder,
     text: str,
     *,
@@ -299,20 +295,19 @@ def search_text(
     filters: Filters | None = None,
     overfetch: int = DEFAULT_OVERFETCH,
     exact: bool | None = None,
-    database: str | None = None,
 ) -> list[Hit]:
     """Semantic search: encode ``text`` with the model that made the vectors, then top-k."""
     if not text.strip():
         raise ConfigError("empty query text")
     vector = embedder.encode([text])[0]
     return search_vector(
-        driver, vector, k=k, filters=filters, overfetch=overfetch, exact=exact, database=database
+        driver, vector, k=k, filters=filters, overfetch=overfetch, exact=exact
     )
 
 
-def article_vector(driver: neo4j.Driver, pmid: str, *, database: str | None = None) -> list[float]:
+def article_vector(driver: GraphDB, pmid: str) -> list[float]:
     """The stored vector of an article; InputError when the article or its vector is missing."""
-    rows = run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(pmid)}, database=database)
+    rows = run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(pmid)})
     if not rows:
         raise InputError("no such article in the graph", record=str(pmid))
     if rows[0]["vector"] is None:
@@ -325,17 +320,16 @@ def article_vector(driver: neo4j.Driver, pmid: str, *, database: str | None = No
 
 
 def similar(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmid: str,
     *,
     k: int = DEFAULT_K,
     filters: Filters | None = None,
     overfetch: int = DEFAULT_OVERFETCH,
     exact: bool | None = None,
-    database: str | None = None,
 ) -> list[Hit]:
     """Nearest neighbours of an article by its stored vector, itself excluded."""
-    vector = article_vector(driver, pmid, database=database)
+    vector = article_vector(driver, pmid)
     return search_vector(
         driver,
         vector,
@@ -344,7 +338,6 @@ def similar(
         exclude=[str(pmid)],
         overfetch=overfetch,
         exact=exact,
-        database=database,
     )
 
 
@@ -352,12 +345,11 @@ def similar(
 
 
 def cited_neighbours(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmid: str,
     *,
     hops: int = 2,
     k: int = DEFAULT_K,
-    database: str | None = None,
 ) -> list[NeighbourHit]:
     """Articles within ``hops`` undirected CITES hops (stubs count as bridges), by cosine."""
     _check_k(k)
@@ -365,8 +357,8 @@ def cited_neighbours(
         query = q.cited_neighbours_query(hops)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    article_vector(driver, pmid, database=database)
-    rows = run_read(driver, query, {"pmid": str(pmid), "k": k}, database=database)
+    article_vector(driver, pmid)
+    rows = run_read(driver, query, {"pmid": str(pmid), "k": k})
     return [
         NeighbourHit(
             r["pmid"], r["title"], r["year"], r["journal"], float(r["score"]), hops=int(r["hops"])
@@ -376,29 +368,28 @@ def cited_neighbours(
 
 
 def recommend(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmid: str,
     *,
     k: int = DEFAULT_K,
     filters: Filters | None = None,
     overfetch: int = DEFAULT_OVERFETCH,
     exact: bool | None = None,
-    database: str | None = None,
 ) -> list[Hit]:
     """ "Similar but not cited": vector neighbours that are not within one CITES hop."""
     _check_k(k)
-    article_vector(driver, pmid, database=database)
-    params = _filter_params(driver, filters, database)
+    article_vector(driver, pmid)
+    params = _filter_params(driver, filters)
     params.update(pmid=str(pmid), k=k, exclude=[str(pmid)], fetch=k * overfetch)
-    if _use_index(driver, exact, database):
-        return _index_then_exact(driver, q.RECOMMEND_INDEX, q.RECOMMEND_EXACT, params, k, database)
+    if _use_index(driver, exact):
+        return _index_then_exact(driver, q.RECOMMEND_INDEX, q.RECOMMEND_EXACT, params, k)
     return _hits(
-        run_read(driver, q.RECOMMEND_EXACT[_exact_start(params)], params, database=database)
+        run_read(driver, q.RECOMMEND_EXACT[_exact_start(params)], params)
     )
 
 
 def blended(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmid: str,
     *,
     alpha: float = 0.5,
@@ -406,7 +397,6 @@ def blended(
     relation: str = "cocitation",
     overfetch: int = DEFAULT_OVERFETCH,
     exact: bool | None = None,
-    database: str | None = None,
 ) -> list[BlendedHit]:
     """Rank by ``alpha * cosine + (1 - alpha) * links / max(links)``.
 
@@ -420,13 +410,12 @@ def blended(
         raise ConfigError(f"alpha must be within 0..1, not {alpha}")
     if relation not in q.BLEND_RELATIONS:
         raise ConfigError(f"relation must be one of {', '.join(q.BLEND_RELATIONS)}")
-    article_vector(driver, pmid, database=database)
-    mode = "index" if _use_index(driver, exact, database) else "exact"
+    article_vector(driver, pmid)
+    mode = "index" if _use_index(driver, exact) else "exact"
     rows = run_read(
         driver,
         q.BLENDED[(relation, mode)],
         {"pmid": str(pmid), "k": k, "alpha": float(alpha), "fetch": k * overfetch},
-        database=database,
     )
     return [
         BlendedHit(
@@ -447,27 +436,26 @@ def blended(
 
 
 def explain(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmid: str,
     other: str,
     *,
     max_paths: int = 10,
-    database: str | None = None,
 ) -> Explanation:
     """Why ``other`` relates to ``pmid``: cosine, shared MeSH, shortest CITES paths (<= 3)."""
     params = {"pmid": str(pmid), "other": str(other), "max_paths": int(max_paths)}
-    pair = run_read(driver, q.EXPLAIN_PAIR, params, database=database)
+    pair = run_read(driver, q.EXPLAIN_PAIR, params)
     if not pair:
         missing = [
             p
             for p in (pmid, other)
-            if not run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(p)}, database=database)
+            if not run_read(driver, q.ARTICLE_VECTOR, {"pmid": str(p)})
         ]
         bad = missing[0] if missing else pmid
         raise InputError("no such article in the graph", record=str(bad))
     p = pair[0]
-    mesh = run_read(driver, q.EXPLAIN_SHARED_MESH, params, database=database)
-    paths = run_read(driver, q.EXPLAIN_PATHS, params, database=database)
+    mesh = run_read(driver, q.EXPLAIN_SHARED_MESH, params)
+    paths = run_read(driver, q.EXPLAIN_PATHS, params)
     return Explanation(
         pmid=p["pmid"],
         other=p["other"],

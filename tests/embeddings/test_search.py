@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import neo4j
 import networkx as nx
 import numpy as np
 import pytest
 
-from analysis import search as s
-from analysis.embed import ensure_vector_index
-from analysis.search import Filters
-from graph.schema import init_schema, reset_graph
-from pubgraph.errors import ConfigError, InputError
-from tests.analysis.conftest import add_articles, add_cites, add_journals, add_mesh
+from pubgraph.core.errors import ConfigError, InputError
+from pubgraph.embeddings import search as s
+from pubgraph.embeddings.embed import ensure_vector_index
+from pubgraph.embeddings.search import Filters
+from pubgraph.graph.db import GraphDB
+from pubgraph.graph.schema import init_schema, reset_graph
+from tests.embeddings.conftest import add_articles, add_cites, add_journals, add_mesh
 
 pytestmark = pytest.mark.neo4j
 
@@ -113,7 +113,7 @@ def corpus() -> Corpus:
 
 
 @pytest.fixture(scope="module")
-def db(neo4j_driver: neo4j.Driver, corpus: Corpus) -> neo4j.Driver:
+def db(neo4j_driver: GraphDB, corpus: Corpus) -> GraphDB:
     """The corpus graph with its vector index, built once for this module's read-only tests.
 
     (The function-scoped ``graph_db`` of other modules empties the database before each of
@@ -142,7 +142,7 @@ def db(neo4j_driver: neo4j.Driver, corpus: Corpus) -> neo4j.Driver:
 
 
 @pytest.fixture()
-def indexed(db: neo4j.Driver) -> neo4j.Driver:
+def indexed(db: GraphDB) -> GraphDB:
     return db
 
 
@@ -162,7 +162,7 @@ QUERY = np.array([0.6, -0.2, 0.3, 0.5, -0.1, 0.4], dtype=np.float32)
 
 
 @pytest.mark.parametrize("exact", [True, False])
-def test_vector_search_matches_numpy(indexed: neo4j.Driver, corpus: Corpus, exact: bool) -> None:
+def test_vector_search_matches_numpy(indexed: GraphDB, corpus: Corpus, exact: bool) -> None:
     hits = s.search_vector(indexed, QUERY, k=7, exact=exact)
     assert pmids(hits) == corpus.top(QUERY, 7)
     check_scores(hits, corpus, QUERY)
@@ -191,7 +191,7 @@ FILTER_CASES = [
 @pytest.mark.parametrize("exact", [True, False])
 @pytest.mark.parametrize(("filters", "keep"), FILTER_CASES)
 def test_filtered_search_matches_numpy(
-    indexed: neo4j.Driver, corpus: Corpus, filters: Filters, keep: object, exact: bool
+    indexed: GraphDB, corpus: Corpus, filters: Filters, keep: object, exact: bool
 ) -> None:
     allowed = {p for p in corpus.pmids if keep(corpus, p)}  # type: ignore[operator]
     assert allowed, "the case must leave some articles"
@@ -200,7 +200,7 @@ def test_filtered_search_matches_numpy(
     check_scores(hits, corpus, QUERY)
 
 
-def test_overfetch_shortfall_falls_back_to_exact(indexed: neo4j.Driver, corpus: Corpus) -> None:
+def test_overfetch_shortfall_falls_back_to_exact(indexed: GraphDB, corpus: Corpus) -> None:
     k = 4
     allowed = {p for p in corpus.pmids if corpus.year[p] == 2009}
     # Precondition: the index's top-k (overfetch 1) holds fewer than k allowed articles,
@@ -217,7 +217,7 @@ def test_overfetch_shortfall_falls_back_to_exact(indexed: neo4j.Driver, corpus: 
     assert pmids(hits) == corpus.top(QUERY, k, allowed)
 
 
-def test_similar_excludes_the_article_itself(indexed: neo4j.Driver, corpus: Corpus) -> None:
+def test_similar_excludes_the_article_itself(indexed: GraphDB, corpus: Corpus) -> None:
     q = "1013"
     for exact in (True, False):
         hits = s.similar(indexed, q, k=6, exact=exact)
@@ -226,7 +226,7 @@ def test_similar_excludes_the_article_itself(indexed: neo4j.Driver, corpus: Corp
         check_scores(hits, corpus, corpus.vectors[q])
 
 
-def test_small_graphs_use_exact_scoring(indexed: neo4j.Driver) -> None:
+def test_small_graphs_use_exact_scoring(indexed: GraphDB) -> None:
     status = s.vector_status(indexed)
     assert (status.index_online, status.dimension, status.vectors) == (True, DIM, N)
     assert not status.use_index  # fewer than EXACT_BELOW vectors
@@ -237,7 +237,7 @@ def test_small_graphs_use_exact_scoring(indexed: neo4j.Driver) -> None:
 
 @pytest.mark.parametrize("hops", [1, 2, 3])
 def test_cited_neighbours_match_breadth_first_search(
-    db: neo4j.Driver, corpus: Corpus, hops: int
+    db: GraphDB, corpus: Corpus, hops: int
 ) -> None:
     q = "1005"
     dist = nx.single_source_shortest_path_length(corpus.graph(), q, cutoff=hops)
@@ -251,7 +251,7 @@ def test_cited_neighbours_match_breadth_first_search(
 
 @pytest.mark.parametrize("exact", [True, False])
 def test_recommend_skips_articles_one_citation_away(
-    indexed: neo4j.Driver, corpus: Corpus, exact: bool
+    indexed: GraphDB, corpus: Corpus, exact: bool
 ) -> None:
     q = "1005"
     g = corpus.graph()
@@ -292,7 +292,7 @@ def expected_blend(corpus: Corpus, q: str, alpha: float, relation: str) -> list[
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 1.0])
 @pytest.mark.parametrize("relation", ["cocitation", "coupling"])
 def test_blended_score(
-    indexed: neo4j.Driver, corpus: Corpus, alpha: float, relation: str, exact: bool
+    indexed: GraphDB, corpus: Corpus, alpha: float, relation: str, exact: bool
 ) -> None:
     q = "1005"
     # overfetch * k >= N: every article is a candidate, as in the hand computation.
@@ -312,7 +312,7 @@ def test_blended_score(
 
 
 def test_explain_lists_shared_mesh_and_shortest_citation_paths(
-    db: neo4j.Driver, corpus: Corpus
+    db: GraphDB, corpus: Corpus
 ) -> None:
     g = corpus.graph()
     a = "1000"  # tagged D2 (major), D3, D4
@@ -333,7 +333,7 @@ def test_explain_lists_shared_mesh_and_shortest_citation_paths(
                 assert (src, y if src == x else x) in set(corpus.cites)
 
 
-def test_explain_counts_cocitations(db: neo4j.Driver) -> None:
+def test_explain_counts_cocitations(db: GraphDB) -> None:
     e = s.explain(db, "1005", "1006")
     assert e.cocitations == 3
     rendered = [p.render() for p in e.paths]
@@ -343,7 +343,7 @@ def test_explain_counts_cocitations(db: neo4j.Driver) -> None:
 # --- errors ---------------------------------------------------------------------------------
 
 
-def test_bad_parameters_raise_clear_errors(db: neo4j.Driver) -> None:
+def test_bad_parameters_raise_clear_errors(db: GraphDB) -> None:
     with pytest.raises(InputError, match="record 424242"):
         s.similar(db, "424242")
     with pytest.raises(InputError, match="no embedding"):

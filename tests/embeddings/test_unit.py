@@ -7,33 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from analysis import queries as q
-from analysis.embed import (
-    TEXT_MODES,
+from pubgraph.core.errors import ConfigError
+from pubgraph.embeddings import queries as q
+from pubgraph.embeddings.embed import (
     _Writer,
-    article_text,
     ensure_vector_index,
     model_version,
     text_hash,
 )
-from analysis.search import EXACT_BELOW, CitationPath, Filters, VectorStatus, _exact_start
-from pubgraph.errors import ConfigError
+from pubgraph.embeddings.search import (
+    EXACT_BELOW,
+    CitationPath,
+    Filters,
+    VectorStatus,
+    _exact_start,
+)
 
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
-
-
-def test_article_text_modes() -> None:
-    assert article_text(" A title. ", " An abstract. ") == "A title. An abstract."
-    assert article_text("A title.", "An abstract.", "title") == "A title."
-    assert article_text("A title.", "An abstract.", "abstract") == "An abstract."
-    assert article_text("A title.", None) == "A title."
-    assert article_text(None, "  ", "title+abstract") == ""
-    assert article_text("A title.", None, "abstract") == ""
-    assert TEXT_MODES == ("title+abstract", "title", "abstract")
-    with pytest.raises(ConfigError, match="unknown text mode 'body'"):
-        article_text("t", "a", "body")
 
 
 def test_text_hash_is_short_stable_and_text_sensitive() -> None:
@@ -180,12 +172,12 @@ def test_writer_reraises_a_failed_write_in_the_caller() -> None:
 
 
 def test_short_filtered_index_pass_widens_before_the_exact_scan(monkeypatch) -> None:
-    from analysis import search
+    from pubgraph.embeddings import search
 
     calls: list[tuple[str, int | None]] = []
     answers = {"first": 3, "wide": 10}
 
-    def fake_run_read(driver, query, params, database=None):
+    def fake_run_read(driver, query, params):
         if query == q.VECTOR_SEARCH_INDEX:
             step = "first" if not calls else "wide"
             calls.append((step, params["fetch"]))
@@ -198,14 +190,14 @@ def test_short_filtered_index_pass_widens_before_the_exact_scan(monkeypatch) -> 
     no_filters = {"mesh_uis": [], "journal_ids": [], "min_year": 2021, "max_year": None}
     params = {"fetch": 100, **no_filters}
     rows = search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
-                                    params, 10, None)
+                                    params, 10)
     assert calls == [("first", 100), ("wide", search.WIDE_FETCH)] and len(rows) == 10
     assert params["fetch"] == 100  # the caller's parameters are not changed
 
     calls.clear()
     answers["wide"] = 4  # still short: the exact scan answers
     search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
-                             {"fetch": 100, **no_filters}, 10, None)
+                             {"fetch": 100, **no_filters}, 10)
     assert [c[0] for c in calls] == ["first", "wide", "exact"]
 
     calls.clear()  # a first pass already as wide goes straight to the scan

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import neo4j
 import pytest
 
-from analysis import search as s
-from tests.analysis.conftest import add_articles, add_cites
+from pubgraph.embeddings import search as s
+from pubgraph.graph.db import GraphDB
+from tests.embeddings.conftest import add_articles, add_cites
 
 pytestmark = pytest.mark.neo4j
 
 
-def test_search_text_encodes_with_the_model(graph_db: neo4j.Driver, tiny_embedder) -> None:
+def test_search_text_encodes_with_the_model(graph_db: GraphDB, tiny_embedder) -> None:
     texts = {"1": "insulin glucose diabetes", "2": "brain memory cortex", "3": "air embolism"}
     vecs = tiny_embedder.encode(list(texts.values()))
     add_articles(
@@ -30,7 +30,7 @@ def test_search_text_encodes_with_the_model(graph_db: neo4j.Driver, tiny_embedde
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_stubs_bridge_but_are_never_returned(graph_db: neo4j.Driver) -> None:
+def test_stubs_bridge_but_are_never_returned(graph_db: GraphDB) -> None:
     add_articles(
         graph_db,
         [

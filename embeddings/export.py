@@ -13,11 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import neo4j
-
-from analysis import queries as q
-from graph.db import run_read
-from pubgraph.errors import InputError
+from pubgraph.core.errors import InputError
+from pubgraph.embeddings import queries as q
+from pubgraph.graph.db import GraphDB, run_read
 
 EXPORT_PAGE = 5000
 
@@ -32,13 +30,12 @@ class ExportSummary:
 
 
 def export_embeddings(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     out: str | Path,
     *,
     model_id: str | None = None,
     page: int = EXPORT_PAGE,
     on_progress: Callable[[int], None] | None = None,
-    database: str | None = None,
 ) -> ExportSummary:
     """Write every stored vector (optionally only ``model_id``'s) to a Parquet file."""
     import numpy as np
@@ -58,7 +55,7 @@ def export_embeddings(
         after = ""
         while True:
             params = {"after": after, "page": page}
-            rows = run_read(driver, q.EXPORT_PAGE, params, database=database)
+            rows = run_read(driver, q.EXPORT_PAGE, params)
             if not rows:
                 break
             after = rows[-1]["pmid"]
@@ -91,7 +88,7 @@ def export_embeddings(
         summary.models = list(models)
         writer.add_key_value_metadata(
             {
-                "pubgraph.models": json.dumps(summary.models),
+                "pubgraph.core.models": json.dumps(summary.models),
                 "pubgraph.dimension": str(summary.dimension or 0),
             }
         )

@@ -19,6 +19,8 @@ are ``(1 + cos) / 2`` in ``[0, 1]``; every query here returns the plain cosine
 
 from __future__ import annotations
 
+from pubgraph.graph import queries as graph_queries
+
 VECTOR_INDEX = "article_embedding"
 EMBEDDING_PROPERTY = "embedding"
 MAX_HOPS = 3
@@ -64,11 +66,7 @@ RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract,
        a.embedding IS NOT NULL AS has_vector
 """
 
-FETCH_TEXTS = """
-UNWIND $pmids AS pmid
-MATCH (a:Article {pmid: pmid})
-RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract
-"""
+FETCH_TEXTS = graph_queries.ARTICLE_TEXTS
 
 WRITE_VECTORS = """
 UNWIND $rows AS r

@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import numpy as np
 import pytest
 
-from analysis.embed import (
+from pubgraph.core.contracts import article_text
+from pubgraph.embeddings.embed import (
     Embedder,
-    article_text,
     embed_articles,
     stored_models,
     text_hash,
     vector_index,
 )
-from tests.analysis.conftest import add_articles
+from pubgraph.graph.db import GraphDB
+from tests.embeddings.conftest import add_articles
 
 pytestmark = pytest.mark.neo4j
 
@@ -36,12 +36,12 @@ OTHERS = [
 
 
 @pytest.fixture()
-def corpus(graph_db: neo4j.Driver) -> neo4j.Driver:
+def corpus(graph_db: GraphDB) -> GraphDB:
     add_articles(graph_db, ARTICLES + OTHERS)
     return graph_db
 
 
-def stored(driver: neo4j.Driver) -> dict[str, dict[str, Any]]:
+def stored(driver: GraphDB) -> dict[str, dict[str, Any]]:
     records, _, _ = driver.execute_query(
         "MATCH (a:Article) WHERE a.embedding IS NOT NULL "
         "RETURN a.pmid AS pmid, a.embedding AS v, a.embedding_model AS model, "
@@ -51,7 +51,7 @@ def stored(driver: neo4j.Driver) -> dict[str, dict[str, Any]]:
 
 
 def test_embed_writes_normalised_vectors_of_every_text_article(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     summary = embed_articles(corpus, tiny_embedder, chunk_size=4)
 
@@ -71,7 +71,7 @@ def test_embed_writes_normalised_vectors_of_every_text_article(
 
 
 def test_embed_records_the_model_and_creates_the_index(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     summary = embed_articles(corpus, tiny_embedder)
 
@@ -87,7 +87,7 @@ def test_embed_records_the_model_and_creates_the_index(
 
 
 def test_rerun_encodes_nothing_when_up_to_date(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     embed_articles(corpus, tiny_embedder)
     before = stored(corpus)
@@ -100,7 +100,7 @@ def test_rerun_encodes_nothing_when_up_to_date(
 
 
 def test_limited_run_then_rerun_encodes_only_the_rest(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     first = embed_articles(corpus, tiny_embedder, limit=4, chunk_size=3)
     done_first = set(stored(corpus))
@@ -117,7 +117,7 @@ def test_limited_run_then_rerun_encodes_only_the_rest(
 
 @pytest.mark.parametrize("overlap", [True, False])
 def test_crash_after_a_chunk_keeps_it_and_the_rerun_does_the_rest(
-    corpus: neo4j.Driver, tiny_embedder: Embedder, overlap: bool
+    corpus: GraphDB, tiny_embedder: Embedder, overlap: bool
 ) -> None:
     class Crash(Exception):
         pass
@@ -137,7 +137,7 @@ def test_crash_after_a_chunk_keeps_it_and_the_rerun_does_the_rest(
 
 
 def test_changed_text_makes_exactly_that_vector_stale(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     embed_articles(corpus, tiny_embedder)
     before = stored(corpus)
@@ -159,7 +159,7 @@ def test_changed_text_makes_exactly_that_vector_stale(
 
 
 def test_other_model_makes_every_vector_stale(
-    corpus: neo4j.Driver, tiny_embedder: Embedder, other_model_dir: Path
+    corpus: GraphDB, tiny_embedder: Embedder, other_model_dir: Path
 ) -> None:
     embed_articles(corpus, tiny_embedder)
     other = Embedder.load(other_model_dir, device="cpu")
@@ -174,7 +174,7 @@ def test_other_model_makes_every_vector_stale(
 
 
 def test_other_dimension_recreates_the_index(
-    corpus: neo4j.Driver, tiny_embedder: Embedder, wide_model_dir: Path
+    corpus: GraphDB, tiny_embedder: Embedder, wide_model_dir: Path
 ) -> None:
     embed_articles(corpus, tiny_embedder)
     wide = Embedder.load(wide_model_dir, device="cpu")
@@ -187,7 +187,7 @@ def test_other_dimension_recreates_the_index(
     assert {len(g["v"]) for g in stored(corpus).values()} == {48}
 
 
-def test_text_mode_title_only(corpus: neo4j.Driver, tiny_embedder: Embedder) -> None:
+def test_text_mode_title_only(corpus: GraphDB, tiny_embedder: Embedder) -> None:
     embed_articles(corpus, tiny_embedder, text_mode="title")
     got = stored(corpus)
     expected = tiny_embedder.encode([a["title"] for a in ARTICLES])
@@ -199,7 +199,7 @@ def test_text_mode_title_only(corpus: neo4j.Driver, tiny_embedder: Embedder) -> 
 
 
 def test_vectors_of_articles_that_lost_their_text_are_cleared(
-    corpus: neo4j.Driver, tiny_embedder: Embedder
+    corpus: GraphDB, tiny_embedder: Embedder
 ) -> None:
     embed_articles(corpus, tiny_embedder)
     corpus.execute_query("MATCH (a:Article {pmid: '104'}) SET a.deleted = true")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import neo4j
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from pubgraph.cli import app
-from pubgraph.errors import InputError
-from tests.analysis.conftest import add_articles, add_cites, add_mesh
+from pubgraph.core.errors import InputError
+from pubgraph.graph.db import GraphDB
+from tests.embeddings.conftest import add_articles, add_cites, add_mesh
 
 pytestmark = pytest.mark.neo4j
 runner = CliRunner()
@@ -27,7 +27,7 @@ TITLES = {
 
 
 @pytest.fixture()
-def small(graph_db: neo4j.Driver) -> neo4j.Driver:
+def small(graph_db: GraphDB) -> GraphDB:
     add_articles(
         graph_db, [{"pmid": p, "title": t, "year": 2000 + int(p)} for p, t in TITLES.items()]
     )
@@ -51,7 +51,7 @@ def run(*args: str) -> object:
 
 
 def test_embed_then_every_search_command(
-    small: neo4j.Driver, tiny_model_dir: Path, tmp_path: Path
+    small: GraphDB, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     out = run("embed", "--model", str(tiny_model_dir), "--chunk", "2", "--no-progress", "--json")
     summary = json.loads(out.output[out.output.index("{") :])
@@ -111,7 +111,7 @@ def test_embed_then_every_search_command(
     assert [m["count"] for m in models] == [5] and models[0]["dimension"] == 32
 
 
-def test_search_errors_name_the_record(small: neo4j.Driver, tiny_model_dir: Path) -> None:
+def test_search_errors_name_the_record(small: GraphDB, tiny_model_dir: Path) -> None:
     run("embed", "--model", str(tiny_model_dir), "--no-progress")
     with pytest.raises(InputError, match="record 424242"):
         run("search", "similar", "424242")
@@ -119,7 +119,7 @@ def test_search_errors_name_the_record(small: neo4j.Driver, tiny_model_dir: Path
         run("search", "recommend", "99")
 
 
-def test_search_before_embed_says_what_to_run(small: neo4j.Driver) -> None:
+def test_search_before_embed_says_what_to_run(small: GraphDB) -> None:
     with pytest.raises(InputError, match="run `pubgraph embed"):
         run("search", "text", "anything")
 

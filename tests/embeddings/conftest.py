@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import neo4j
 import pytest
+
+from pubgraph.graph.db import GraphDB
 
 # fmt: off
 WORDS = [
@@ -90,7 +91,7 @@ def wide_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_embedder(tiny_model_dir: Path) -> Any:
-    from analysis.embed import Embedder
+    from pubgraph.embeddings.embed import Embedder
 
     return Embedder.load(tiny_model_dir, device="cpu")
 
@@ -98,7 +99,7 @@ def tiny_embedder(tiny_model_dir: Path) -> Any:
 # --- small hand-built graphs ----------------------------------------------------------------
 
 
-def add_articles(driver: neo4j.Driver, rows: Iterable[Mapping[str, Any]]) -> None:
+def add_articles(driver: GraphDB, rows: Iterable[Mapping[str, Any]]) -> None:
     """Article nodes; a row's ``vector`` (if any) is stored like the embed job stores it."""
     rows = [dict(r) for r in rows]
     for r in rows:
@@ -118,7 +119,7 @@ def add_articles(driver: neo4j.Driver, rows: Iterable[Mapping[str, Any]]) -> Non
     )
 
 
-def add_cites(driver: neo4j.Driver, edges: Sequence[tuple[str, str]]) -> None:
+def add_cites(driver: GraphDB, edges: Sequence[tuple[str, str]]) -> None:
     driver.execute_query(
         """
         UNWIND $edges AS e
@@ -130,7 +131,7 @@ def add_cites(driver: neo4j.Driver, edges: Sequence[tuple[str, str]]) -> None:
 
 
 def add_mesh(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     terms: Mapping[str, str],
     broader: Sequence[tuple[str, str]],
     tagged: Sequence[tuple[str, str, bool]],
@@ -158,7 +159,7 @@ def add_mesh(
     )
 
 
-def add_journals(driver: neo4j.Driver, journals: Sequence[Mapping[str, Any]]) -> None:
+def add_journals(driver: GraphDB, journals: Sequence[Mapping[str, Any]]) -> None:
     """Journal nodes and PUBLISHED_IN from every article whose journal_id matches."""
     driver.execute_query(
         """

@@ -33,16 +33,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import neo4j
 
-from analysis import queries as q
-from graph.db import run_read, run_write
-from pubgraph.errors import ConfigError, InputError
+from pubgraph.core.contracts import article_text
+from pubgraph.core.errors import ConfigError, InputError
+from pubgraph.embeddings import queries as q
+from pubgraph.graph.db import GraphDB, run_read, run_write
 
 if TYPE_CHECKING:
     import numpy as np
     from sentence_transformers import SentenceTransformer
 
-TextMode = Literal["title+abstract", "title", "abstract"]
-TEXT_MODES: tuple[str, ...] = ("title+abstract", "title", "abstract")
+
 DEFAULT_CHUNK = 512
 DEFAULT_BATCH = 32
 SCAN_PAGE = 5000
@@ -61,20 +61,6 @@ _VERSION_FILES = (
 
 
 # --- pure helpers ---------------------------------------------------------------------------
-
-
-def article_text(title: str | None, abstract: str | None, mode: str = "title+abstract") -> str:
-    """The text encoded for an article: title and/or abstract, stripped; '' when none."""
-    if mode not in TEXT_MODES:
-        raise ConfigError(f"unknown text mode {mode!r} (use one of {', '.join(TEXT_MODES)})")
-    parts: list[str | None]
-    if mode == "title":
-        parts = [title]
-    elif mode == "abstract":
-        parts = [abstract]
-    else:
-        parts = [title, abstract]
-    return " ".join(p.strip() for p in parts if p and p.strip())
 
 
 def text_hash(text: str) -> str:
@@ -134,7 +120,7 @@ class Embedder:
         import sentence_transformers
         from sentence_transformers import SentenceTransformer
 
-        from pubgraph.models import resolve_model
+        from pubgraph.core.models import resolve_model
 
         if batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, not {batch_size}")
@@ -207,12 +193,12 @@ class EmbedPlan:
 
 
 def iter_articles(
-    driver: neo4j.Driver, page: int = SCAN_PAGE, database: str | None = None
+    driver: GraphDB, page: int = SCAN_PAGE
 ) -> Iterator[dict[str, Any]]:
     """Every article (pmid order) with its text and embedding bookkeeping, page by page."""
     after = ""
     while True:
-        rows = run_read(driver, q.SCAN_ARTICLES, {"after": after, "page": page}, database=database)
+        rows = run_read(driver, q.SCAN_ARTICLES, {"after": after, "page": page})
         yield from rows
         if len(rows) < page:
             return
@@ -220,15 +206,13 @@ def iter_articles(
 
 
 def plan_embedding(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     model_id: str,
     text_mode: str = "title+abstract",
-    *,
-    database: str | None = None,
 ) -> EmbedPlan:
     """Find the articles whose vector is missing, from another model, or of an old text."""
     plan = EmbedPlan()
-    for row in iter_articles(driver, database=database):
+    for row in iter_articles(driver):
         if row["no_text"]:
             continue
         text = article_text(row["title"], row["abstract"], text_mode)
@@ -257,9 +241,9 @@ class IndexInfo:
     population: float
 
 
-def vector_index(driver: neo4j.Driver, *, database: str | None = None) -> IndexInfo | None:
+def vector_index(driver: GraphDB) -> IndexInfo | None:
     """The ``article_embedding`` index as the server reports it, or None."""
-    rows = run_read(driver, q.SHOW_VECTOR_INDEX, {"name": q.VECTOR_INDEX}, database=database)
+    rows = run_read(driver, q.SHOW_VECTOR_INDEX, {"name": q.VECTOR_INDEX})
     if not rows:
         return None
     r = rows[0]
@@ -273,10 +257,8 @@ def vector_index(driver: neo4j.Driver, *, database: str | None = None) -> IndexI
 
 
 def ensure_vector_index(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     dimension: int,
-    *,
-    database: str | None = None,
     wait: float | None = None,
 ) -> str:
     """Create the cosine vector index for ``dimension``; recreate one of another dimension.
@@ -286,10 +268,10 @@ def ensure_vector_index(
     """
     if isinstance(dimension, bool) or not isinstance(dimension, int) or dimension < 1:
         raise ConfigError(f"vector dimension must be a positive integer, not {dimension!r}")
-    current = vector_index(driver, database=database)
+    current = vector_index(driver)
     message = f"vector index {q.VECTOR_INDEX} exists ({dimension} dimensions, cosine)"
     if current is not None and current.dimension != dimension:
-        run_write(driver, q.DROP_VECTOR_INDEX, database=database)
+        run_write(driver, q.DROP_VECTOR_INDEX)
         message = (
             f"vector index {q.VECTOR_INDEX} had {current.dimension} dimensions: dropped and "
             f"recreated with {dimension}"
@@ -298,25 +280,21 @@ def ensure_vector_index(
     if current is None:
         if not message.startswith(f"vector index {q.VECTOR_INDEX} had"):
             message = f"vector index {q.VECTOR_INDEX} created ({dimension} dimensions, cosine)"
-        run_write(driver, q.CREATE_VECTOR_INDEX, {"dim": dimension}, database=database)
-    run_write(driver, q.CREATE_MODEL_PROPERTY_INDEX, database=database)
+        run_write(driver, q.CREATE_VECTOR_INDEX, {"dim": dimension})
+    run_write(driver, q.CREATE_MODEL_PROPERTY_INDEX)
     if wait:
-        await_vector_index(driver, wait, database=database)
+        await_vector_index(driver, wait)
     return message
 
 
 def await_vector_index(
-    driver: neo4j.Driver, timeout: float = 300.0, *, database: str | None = None
+    driver: GraphDB, timeout: float = 300.0
 ) -> None:
     """Block until the vector index is online (population finished)."""
-    with driver.session(database=database or _default_db()) as session:
+    with driver.session() as session:
         session.run(q.AWAIT_INDEX, name=q.VECTOR_INDEX, timeout=int(timeout)).consume()
 
 
-def _default_db() -> str:
-    from pubgraph.settings import get_settings
-
-    return get_settings().neo4j_database
 
 
 # --- encode and write -----------------------------------------------------------------------
@@ -356,11 +334,9 @@ ProgressCallback = Callable[[int], None]
 
 
 def write_vectors(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     model_id: str,
     rows: list[dict[str, Any]],
-    *,
-    database: str | None = None,
 ) -> int:
     """Write one chunk of ``{pmid, vector, text_hash}`` rows in one managed transaction."""
 
@@ -369,7 +345,7 @@ def write_vectors(
         tx.run(q.UPDATE_MODEL_COUNT, model_id=model_id).consume()
         return len(rows)
 
-    with driver.session(database=database or _default_db()) as session:
+    with driver.session() as session:
         return session.execute_write(work)
 
 
@@ -422,20 +398,18 @@ class _Writer:
 
 
 def fetch_texts(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     pmids: Sequence[str],
     text_mode: str,
-    *,
-    database: str | None = None,
 ) -> list[tuple[str, str]]:
     """``(pmid, text)`` for the given articles, in the given order, skipping empty texts."""
-    rows = run_read(driver, q.FETCH_TEXTS, {"pmids": list(pmids)}, database=database)
+    rows = run_read(driver, q.FETCH_TEXTS, {"pmids": list(pmids)})
     by_pmid = {r["pmid"]: article_text(r["title"], r["abstract"], text_mode) for r in rows}
     return [(p, by_pmid[p]) for p in pmids if by_pmid.get(p)]
 
 
 def embed_articles(
-    driver: neo4j.Driver,
+    driver: GraphDB,
     embedder: Embedder,
     *,
     text_mode: str = "title+abstract",
@@ -444,7 +418,6 @@ def embed_articles(
     overlap: bool = True,
     on_plan: Callable[[EmbedPlan], None] | None = None,
     on_progress: ProgressCallback | None = None,
-    database: str | None = None,
 ) -> EmbedSummary:
     """Encode every article whose vector is missing or stale and write the vectors back.
 
@@ -460,10 +433,10 @@ def embed_articles(
     info = embedder.info
     start = time.perf_counter()
     summary = EmbedSummary(model_id=info.id, dimension=info.dimension)
-    summary.index_message = ensure_vector_index(driver, info.dimension, database=database)
-    cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS, database=database)
+    summary.index_message = ensure_vector_index(driver, info.dimension)
+    cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS)
     summary.cleared = int(cleared[0]["cleared"])
-    plan = plan_embedding(driver, info.id, text_mode, database=database)
+    plan = plan_embedding(driver, info.id, text_mode)
     summary.with_text = plan.with_text
     summary.up_to_date = plan.up_to_date
     summary.missing = plan.count("missing")
@@ -475,10 +448,10 @@ def embed_articles(
     summary.pending = len(pending)
     if on_plan is not None:
         on_plan(plan)
-    record_model(driver, info, text_mode, database=database)
+    record_model(driver, info, text_mode)
 
     def write(rows: list[dict[str, Any]]) -> int:
-        n = write_vectors(driver, info.id, rows, database=database)
+        n = write_vectors(driver, info.id, rows)
         if on_progress is not None:
             on_progress(n)
         return n
@@ -486,7 +459,7 @@ def embed_articles(
     writer = _Writer(write) if overlap else None
     try:
         for i in range(0, len(pending), chunk_size):
-            texts = fetch_texts(driver, pending[i : i + chunk_size], text_mode, database=database)
+            texts = fetch_texts(driver, pending[i : i + chunk_size], text_mode)
             if not texts:
                 continue
             t0 = time.perf_counter()
@@ -508,8 +481,8 @@ def embed_articles(
             writer.close()
             summary.written += writer.written
             summary.write_seconds += writer.seconds
-        record_model(driver, info, text_mode, database=database)
-        from analysis.search import clear_status_cache
+        record_model(driver, info, text_mode)
+        from pubgraph.embeddings.search import clear_status_cache
 
         clear_status_cache()
     summary.seconds = time.perf_counter() - start
@@ -517,7 +490,7 @@ def embed_articles(
 
 
 def record_model(
-    driver: neo4j.Driver, info: ModelInfo, text_mode: str, *, database: str | None = None
+    driver: GraphDB, info: ModelInfo, text_mode: str
 ) -> None:
     """MERGE the EmbeddingModel node and refresh every model's vector count."""
     run_write(
@@ -533,9 +506,8 @@ def record_model(
             "text": text_mode,
             "library": info.library,
         },
-        database=database,
     )
-    run_write(driver, q.REFRESH_MODEL_COUNTS, database=database)
+    run_write(driver, q.REFRESH_MODEL_COUNTS)
 
 
 @dataclass(frozen=True)
@@ -554,14 +526,14 @@ class StoredModel:
     updated: str | None
 
 
-def stored_models(driver: neo4j.Driver, *, database: str | None = None) -> list[StoredModel]:
+def stored_models(driver: GraphDB) -> list[StoredModel]:
     """The models that produced the stored vectors, most recently used first."""
-    return [StoredModel(**r) for r in run_read(driver, q.LIST_EMBEDDING_MODELS, database=database)]
+    return [StoredModel(**r) for r in run_read(driver, q.LIST_EMBEDDING_MODELS)]
 
 
-def current_model(driver: neo4j.Driver, *, database: str | None = None) -> StoredModel:
+def current_model(driver: GraphDB) -> StoredModel:
     """The model of the most recent embed run that still has vectors in the graph."""
-    for m in stored_models(driver, database=database):
+    for m in stored_models(driver):
         if m.count > 0:
             return m
     raise InputError(

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import neo4j
 import networkx as nx
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import search as s
-from analysis.embed import Embedder, embed_articles
-from analysis.export import export_embeddings
+from pubgraph.embeddings import search as s
+from pubgraph.embeddings.embed import Embedder, embed_articles
+from pubgraph.embeddings.export import export_embeddings
+from pubgraph.graph.db import GraphDB
 
 pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture(scope="module")
 def minilm() -> Embedder:
-    from pubgraph.models import resolve_model
-    from pubgraph.settings import Settings
+    from pubgraph.core.models import resolve_model
+    from pubgraph.core.settings import Settings
 
     path = resolve_model(Settings().base_model)
     if not Path(path).is_dir():
@@ -36,9 +36,9 @@ def minilm() -> Embedder:
 
 
 @pytest.fixture()
-def loaded(graph_db: neo4j.Driver, shared_data: Path, tmp_path: Path) -> dict:
-    from graph.loader import GraphLoader
-    from ingest.files import sync_files
+def loaded(graph_db: GraphDB, shared_data: Path, tmp_path: Path) -> dict:
+    from pubgraph.graph.loader import GraphLoader
+    from pubgraph.ingest.files import sync_files
 
     parquet = tmp_path / "air.parquet"
     sync_files([shared_data / "pubmed_small" / "air_embolism_121.xml"], parquet, progress=False)
@@ -48,7 +48,7 @@ def loaded(graph_db: neo4j.Driver, shared_data: Path, tmp_path: Path) -> dict:
 
 
 def test_real_file_embed_and_query(
-    loaded: dict, graph_db: neo4j.Driver, minilm: Embedder, tmp_path: Path
+    loaded: dict, graph_db: GraphDB, minilm: Embedder, tmp_path: Path
 ) -> None:
     summary = embed_articles(graph_db, minilm, chunk_size=64)
     with_text = {p for p, r in loaded.items() if (r["title"] or r["abstract"])}

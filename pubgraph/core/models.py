@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pubgraph.errors import TrainingError
+from pubgraph.core.errors import TrainingError
 
 MINILM_NAMES = frozenset(
     {

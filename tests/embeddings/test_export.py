@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import neo4j
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.export import export_embeddings
-from pubgraph.errors import InputError
-from tests.analysis.conftest import add_articles
+from pubgraph.core.errors import InputError
+from pubgraph.embeddings.export import export_embeddings
+from pubgraph.graph.db import GraphDB
+from tests.embeddings.conftest import add_articles
 
 pytestmark = pytest.mark.neo4j
 
 
-def test_export_writes_pmid_and_float32_vectors(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_export_writes_pmid_and_float32_vectors(graph_db: GraphDB, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     vecs = {str(p): rng.normal(size=5).astype(np.float32) for p in (12, 7, 31, 100, 2)}
     add_articles(graph_db, [{"pmid": p, "vector": v.tolist()} for p, v in vecs.items()])
@@ -38,12 +38,12 @@ def test_export_writes_pmid_and_float32_vectors(graph_db: neo4j.Driver, tmp_path
     assert (summary.rows, summary.dimension, summary.models) == (5, 5, ["m@1"])
     assert sum(seen) == 5 and len(seen) == 3  # pages of 2, 2, 1
     meta = pq.read_metadata(out).metadata
-    assert meta[b"pubgraph.dimension"] == b"5" and b"m@1" in meta[b"pubgraph.models"]
+    assert meta[b"pubgraph.dimension"] == b"5" and b"m@1" in meta[b"pubgraph.core.models"]
     assert not out.with_name(out.name + ".partial").exists()
 
 
 def test_export_one_model_and_refuse_mixed_dimensions(
-    graph_db: neo4j.Driver, tmp_path: Path
+    graph_db: GraphDB, tmp_path: Path
 ) -> None:
     add_articles(
         graph_db,
@@ -66,7 +66,7 @@ def test_export_one_model_and_refuse_mixed_dimensions(
     assert not (tmp_path / "all.parquet.partial").exists()
 
 
-def test_export_of_an_empty_graph_is_an_empty_file(graph_db: neo4j.Driver, tmp_path: Path) -> None:
+def test_export_of_an_empty_graph_is_an_empty_file(graph_db: GraphDB, tmp_path: Path) -> None:
     summary = export_embeddings(graph_db, tmp_path / "none.parquet")
     assert summary.rows == 0
     assert pq.read_table(tmp_path / "none.parquet").num_rows == 0
