@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from pubgraph.core.errors import PubgraphError
+from pubgraph.dashboard import cli as dashboard_cli
 from pubgraph.embeddings import cli as embeddings_cli
 from pubgraph.graph import cli as graph_cli
 from pubgraph.ingest import cli as ingest_cli
@@ -17,7 +18,7 @@ from pubgraph.pairing import cli as pairing_cli
 from pubgraph.train import cli as train_cli
 
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
-COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli)
+COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, dashboard_cli)
 
 app = typer.Typer(
     name="pubgraph",
