@@ -52,7 +52,7 @@ STYLESHEET = [
 def _short(title: str | None, pmid: str) -> str:
     if not title:
         return pmid
-    return title if len(title) <= 28 else title[:26].rstrip() + "…"
+    return title if len(title) <= 24 else title[:22].rstrip() + "…"
 
 
 def neighbourhood(ctx: Any, pmid: str, refs: list[Any], citing: list[Any], similar: list[Any],
@@ -92,6 +92,17 @@ def neighbourhood(ctx: Any, pmid: str, refs: list[Any], citing: list[Any], simil
     return [*nodes.values(), *edges]
 
 
+def _with_journal_titles(db: Any, hits: list[Any]) -> list[Any]:
+    """Search hits carry the journal's id; readers want its title."""
+    from dataclasses import replace
+
+    from pubgraph.graph.articles import articles_brief
+
+    brief = articles_brief(db, [h.pmid for h in hits])
+    return [replace(h, journal=brief[h.pmid].journal or h.journal) if h.pmid in brief else h
+            for h in hits]
+
+
 @c.guard
 def layout(pmid: str = "", **_: Any) -> Any:
     from pubgraph.graph.articles import article_detail, cited_by, references
@@ -114,8 +125,8 @@ def layout(pmid: str = "", **_: Any) -> Any:
         from pubgraph.embeddings.search import recommend
         from pubgraph.embeddings.search import similar as similar_fn
 
-        similar = similar_fn(db, pmid, k=SIMILAR_K)
-        not_cited = recommend(db, pmid, k=SIMILAR_K)
+        similar = _with_journal_titles(db, similar_fn(db, pmid, k=SIMILAR_K))
+        not_cited = _with_journal_titles(db, recommend(db, pmid, k=SIMILAR_K))
     else:
         vectors_note = c.notice(
             "No vector for this article",
@@ -154,11 +165,6 @@ def layout(pmid: str = "", **_: Any) -> Any:
         className="pg-legend")
     left = html.Div(
         [
-            html.Div(detail.abstract or "No abstract.", className="pg-abstract",
-                     id="article-abstract"),
-            html.H4("MeSH"),
-            html.Div(mesh_chips or html.Span("none", className="pg-muted"),
-                     className="pg-chips", id="article-mesh"),
             html.H4(f"Neighbourhood ({len([e for e in elements if 'source' not in e['data']])}"
                     " articles)"),
             cyto.Cytoscape(
@@ -167,13 +173,20 @@ def layout(pmid: str = "", **_: Any) -> Any:
                 stylesheet=STYLESHEET,
                 layout={"name": "cose", "animate": False, "randomize": False,
                         "nodeRepulsion": 6000, "idealEdgeLength": 70},
-                style={"width": "100%", "height": "460px"},
+                style={"width": "100%", "height": "440px"},
                 className="pg-cyto",
                 minZoom=0.3,
                 maxZoom=3,
+                wheelSensitivity=1,
             ),
             legend,
             html.P("Click a node to open that article.", className="pg-muted"),
+            html.H4("Abstract"),
+            html.Div(detail.abstract or "No abstract.", className="pg-abstract",
+                     id="article-abstract"),
+            html.H4("MeSH"),
+            html.Div(mesh_chips or html.Span("none", className="pg-muted"),
+                     className="pg-chips", id="article-mesh"),
             dcc.Location(id="article-nav", refresh="callback-nav"),
         ],
         className="pg-col pg-col-main",
