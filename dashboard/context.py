@@ -119,9 +119,16 @@ def default_query_embedder(db: GraphDB) -> Embedder:
     Falls back to resolving the model's name when its recorded path is gone (another
     machine); fails with the command to run when the graph has no vectors.
     """
+    import torch
+
     from pubgraph.core.errors import ConfigError
     from pubgraph.core.models import resolve_model
     from pubgraph.embeddings.embed import Embedder, current_model
+
+    # One short query per request: intra-op threads buy nothing and, on a busy machine,
+    # cost a lot (measured on 2 loaded cores: 535 ms median with 2 threads, 60 ms with 1).
+    # Concurrent requests still run in parallel, each on its own server thread.
+    torch.set_num_threads(1)
 
     try:
         stored = current_model(db)

@@ -8,6 +8,7 @@ from ``pubgraph.graph``, vectors from ``pubgraph.embeddings``, topics from
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from pubgraph.dashboard.context import DashboardContext, NeedsCommand
@@ -15,6 +16,14 @@ from pubgraph.dashboard.context import DashboardContext, NeedsCommand
 if TYPE_CHECKING:
     from pubgraph.embeddings.search import VectorStatus
     from pubgraph.graph.db import GraphDB
+
+_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pubgraph-dashboard")
+
+
+def pool() -> ThreadPoolExecutor:
+    """Threads for a page's independent reads (each read opens its own session)."""
+    return _POOL
+
 
 LOAD_COMMAND = "pubgraph ingest sample   (or: pubgraph graph load records.parquet)"
 EMBED_COMMAND = "pubgraph embed"

@@ -116,8 +116,11 @@ def layout(pmid: str = "", **_: Any) -> Any:
             "No such article", f"There is no article with PMID {pmid!r} in the graph.",
             "pubgraph search text \"...\"   (or use the Search page)"),
             page_id="article-page")
-    refs = references(db, pmid, limit=LIST_LIMIT)
-    citing = cited_by(db, pmid, limit=LIST_LIMIT)
+    # The four reads are independent: run them at once (the driver is thread-safe) so the
+    # page waits for the slowest, not for their sum.
+    pool = data.pool()
+    f_refs = pool.submit(references, db, pmid, limit=LIST_LIMIT)
+    f_citing = pool.submit(cited_by, db, pmid, limit=LIST_LIMIT)
     similar: list[Any] = []
     not_cited: list[Any] = []
     vectors_note = None
@@ -125,13 +128,15 @@ def layout(pmid: str = "", **_: Any) -> Any:
         from pubgraph.embeddings.search import recommend
         from pubgraph.embeddings.search import similar as similar_fn
 
-        similar = _with_journal_titles(db, similar_fn(db, pmid, k=SIMILAR_K))
-        not_cited = _with_journal_titles(db, recommend(db, pmid, k=SIMILAR_K))
+        f_sim = pool.submit(lambda: _with_journal_titles(db, similar_fn(db, pmid, k=SIMILAR_K)))
+        f_rec = pool.submit(lambda: _with_journal_titles(db, recommend(db, pmid, k=SIMILAR_K)))
+        similar, not_cited = f_sim.result(), f_rec.result()
     else:
         vectors_note = c.notice(
             "No vector for this article",
             "Similar articles need the article's vector." if data.has_vectors(ctx) else
             "The graph has no vectors yet.", data.EMBED_COMMAND)
+    refs, citing = f_refs.result(), f_citing.result()
     topics = data.topics_of(ctx, [pmid, *(r.pmid for r in refs[:GRAPH_CITES]),
                                   *(r.pmid for r in citing[:GRAPH_CITES]),
                                   *(h.pmid for h in similar[:GRAPH_SIMILAR])])
