@@ -73,7 +73,7 @@ def create_app(
         pages_folder="pages",
         assets_folder="assets",
         title=title,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None (documented): no "Updating..."
         # Pages are built per request (they read Neo4j); Dash must not call every page
         # layout up front to validate callbacks.
         suppress_callback_exceptions=True,
@@ -93,7 +93,7 @@ def create_app(
         if register is not None:
             register(app)
 
-    @app.server.route("/healthz")
+    @app.server.route("/healthz")  # type: ignore[untyped-decorator]
     def healthz() -> tuple[str, int]:
         """Liveness for the compose healthcheck: the web server answers (Neo4j may not)."""
         return "ok", 200

@@ -10,6 +10,9 @@ from rich.console import Console
 
 err = Console(stderr=True)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_RUNS_DIR = typer.Option(
+    None, "--runs-dir", help="Folder(s) scanned for trained models (default: ./runs and "
+    "$PUBGRAPH_DATA_DIR/runs).")
 
 
 def dashboard(
@@ -19,9 +22,7 @@ def dashboard(
     analysis_run: str = typer.Option(
         None, "--analysis-run", help="Analysis run for trends, topics and the map "
         "(default: the latest, see `pubgraph analyze list`)."),
-    runs_dir: list[Path] = typer.Option(
-        None, "--runs-dir", help="Folder(s) scanned for trained models (default: ./runs and "
-        "$PUBGRAPH_DATA_DIR/runs)."),
+    runs_dir: list[Path] = _RUNS_DIR,
     debug: bool = typer.Option(False, "--debug", help="Dash dev tools and reloading (local only)."),
 ) -> None:
     """Serve the explorer: topic trends, search, article neighbourhoods, map, runs.

@@ -3,6 +3,7 @@ that turns every failure into words (never a traceback in the browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -53,10 +54,8 @@ def _is_connection_error(exc: BaseException) -> bool:
 def explain_failure(exc: BaseException) -> html.Div:
     """The words for a failure: what happened and which command fixes it."""
     if _is_connection_error(exc):
-        try:
+        with contextlib.suppress(RuntimeError):  # outside a request: nothing to forget
             current().forget_db()
-        except RuntimeError:  # outside a request: nothing to forget
-            pass
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return neo4j_down(msg)
     if isinstance(exc, NeedsCommand):
@@ -79,7 +78,7 @@ def guard(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - every failure is shown as words
+        except Exception as exc:
             return explain_failure(exc)
 
     return wrapper  # type: ignore[return-value]

@@ -80,7 +80,7 @@ class DashboardContext:
         if db is not None:
             try:
                 db.close()
-            except Exception:  # noqa: BLE001 - closing a dead driver may fail in many ways
+            except Exception:
                 log.debug("closing the old driver failed", exc_info=True)
 
     def embedder(self) -> Embedder:
@@ -96,7 +96,7 @@ class DashboardContext:
         first search does not wait for it; failures are left for the pages to explain."""
         try:
             self.embedder()
-        except Exception:  # noqa: BLE001 - the page that needs it says what went wrong
+        except Exception:
             log.info("could not load the query model yet", exc_info=True)
 
     def cached(self, key: Any, fn: Callable[[], T], ttl: float | None = None) -> T:

@@ -19,7 +19,7 @@ dash.register_page(
     path_template="/article/<pmid>",
     title="Article · pubgraph",
     name="Article",
-)
+)  # type: ignore[no-untyped-call]
 
 LIST_LIMIT = 25
 GRAPH_CITES = 12  # per direction, in the drawing

@@ -16,7 +16,7 @@ from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
 
-dash.register_page(__name__, path="/map", title="Map · pubgraph", name="Map", order=2)
+dash.register_page(__name__, path="/map", title="Map · pubgraph", name="Map", order=2)  # type: ignore[no-untyped-call]
 
 
 def _int(v: Any) -> int | None:

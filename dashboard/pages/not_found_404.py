@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from pubgraph.dashboard import components as c
 
-dash.register_page(__name__, path="/404", title="Not found · pubgraph")
+dash.register_page(__name__, path="/404", title="Not found · pubgraph")  # type: ignore[no-untyped-call]
 
 
 def layout(**_: Any) -> Any:

@@ -15,7 +15,7 @@ from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import DashboardContext, NeedsCommand, current
 
-dash.register_page(__name__, path="/runs", title="Runs · pubgraph", name="Runs", order=4)
+dash.register_page(__name__, path="/runs", title="Runs · pubgraph", name="Runs", order=4)  # type: ignore[no-untyped-call]
 
 MAX_DEPTH = 4
 

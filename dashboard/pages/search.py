@@ -17,7 +17,7 @@ from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
 
-dash.register_page(__name__, path="/search", title="Search · pubgraph", name="Search", order=1)
+dash.register_page(__name__, path="/search", title="Search · pubgraph", name="Search", order=1)  # type: ignore[no-untyped-call]
 
 K_CHOICES = (10, 20, 50)
 CHIPS_PER_HIT = 6

@@ -14,7 +14,7 @@ from pubgraph.dashboard.context import current
 from pubgraph.dashboard.pages.trends import trend_badge
 
 dash.register_page(__name__, path_template="/topic/<topic>", title="Topic · pubgraph",
-                   name="Topic")
+                   name="Topic")  # type: ignore[no-untyped-call]
 
 LIST = 12
 

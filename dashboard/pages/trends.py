@@ -17,7 +17,7 @@ from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
 
-dash.register_page(__name__, path="/", title="Trends · pubgraph", name="Trends", order=0)
+dash.register_page(__name__, path="/", title="Trends · pubgraph", name="Trends", order=0)  # type: ignore[no-untyped-call]
 
 HIGHLIGHT = ("emerging", "declining", "new")
 TOP_DEFAULT = 8

@@ -151,7 +151,7 @@ class Browser:
                 value = fn()
                 if value:
                     return value
-            except Exception as exc:  # noqa: BLE001 - stale elements while Dash re-renders
+            except Exception as exc:
                 last = exc
             time.sleep(0.2)
         body = self.text("body")[:1500]
@@ -162,7 +162,7 @@ class Browser:
 
         try:
             return str(self.driver.find_element(By.CSS_SELECTOR, css).text)
-        except Exception:  # noqa: BLE001
+        except Exception:
             return ""
 
     def wait_text(self, css: str, needle: str, timeout: float = 30.0) -> str:
