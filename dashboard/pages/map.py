@@ -15,24 +15,13 @@ from dash import Input, Output, State, dcc, html
 from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
+from pubgraph.dashboard.helpers import visible_points
 
 dash.register_page(__name__, path="/map", title="Map · pubgraph", name="Map", order=2)  # type: ignore[no-untyped-call]
 
 
 def _int(v: Any) -> int | None:
     return int(v) if str(v or "").strip().lstrip("-").isdigit() else None
-
-
-def visible_points(points: Any, year_min: int | None, year_max: int | None, cap: int) -> Any:
-    """The points within the years, sampled (seeded) down to ``cap``."""
-    keep = points
-    if year_min is not None:
-        keep = keep[keep["year"] >= year_min]
-    if year_max is not None:
-        keep = keep[keep["year"] <= year_max]
-    if len(keep) > cap:
-        keep = keep.sample(n=cap, random_state=0)
-    return keep
 
 
 @c.guard

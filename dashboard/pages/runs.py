@@ -14,11 +14,9 @@ from dash import dcc, html
 from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import DashboardContext, NeedsCommand, current
+from pubgraph.dashboard.helpers import find_models
 
 dash.register_page(__name__, path="/runs", title="Runs · pubgraph", name="Runs", order=4)  # type: ignore[no-untyped-call]
-
-MAX_DEPTH = 4
-
 
 def _num(v: Any, digits: int = 4) -> str:
     if v is None:
@@ -28,19 +26,6 @@ def _num(v: Any, digits: int = 4) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     return str(v)
-
-
-def find_models(roots: tuple[Path, ...]) -> list[Path]:
-    """Directories under ``roots`` (depth <= 4) holding a trained model's metadata."""
-    from pubgraph.train.trainer import META_FILE
-
-    found: list[Path] = []
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for depth in range(MAX_DEPTH + 1):
-            found += [p.parent for p in root.glob("/".join(["*"] * depth + [META_FILE]))]
-    return sorted(set(found))
 
 
 def _models(ctx: DashboardContext) -> list[Any]:

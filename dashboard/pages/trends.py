@@ -16,23 +16,13 @@ from dash import Input, Output, State, dcc, html
 from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
+from pubgraph.dashboard.helpers import curve_topics, parse_topics
 
 dash.register_page(__name__, path="/", title="Trends · pubgraph", name="Trends", order=0)  # type: ignore[no-untyped-call]
 
 HIGHLIGHT = ("emerging", "declining", "new")
 TOP_DEFAULT = 8
 CARDS = 24
-
-
-def parse_topics(value: Any) -> list[int]:
-    """``"3,7,12"`` (or a repeated parameter) as topic ids; anything else is dropped."""
-    parts = value if isinstance(value, list) else str(value or "").split(",")
-    out = []
-    for p in parts:
-        p = str(p).strip()
-        if p.lstrip("-").isdigit():
-            out.append(int(p))
-    return list(dict.fromkeys(out))
 
 
 def trend_badge(trend: str | None, q: float | None, method: str | None,
@@ -60,19 +50,6 @@ def topic_card(row: dict[str, Any]) -> html.Div:
         ],
         className="pg-topic-card",
     )
-
-
-def curve_topics(fig: Any, topics: Any) -> list[int | None]:
-    """The topic of each trace of a trends figure, matched by its (possibly shortened) name."""
-    labels = [(int(r.topic), str(r.label)) for r in topics.itertuples()]
-    out: list[int | None] = []
-    for tr in fig.data:
-        name = str(tr.name or "").removesuffix(" (partial/low year)")
-        stem = name[:-1] if name.endswith("…") else None
-        match = next((t for t, lab in labels if lab == name or (stem and lab.startswith(stem))),
-                     None)
-        out.append(match)
-    return out
 
 
 @c.guard
