@@ -36,11 +36,12 @@ def trend_badge(trend: str | None, q: float | None, method: str | None,
     return c.badge(" · ".join(bits), trend, title=tip)
 
 
-def topic_card(row: dict[str, Any]) -> html.Div:
+def topic_card(row: dict[str, Any], colour: str | None = None) -> html.Div:
     t = int(row["topic"])
     return html.Div(
         [
-            html.Div([html.Span(className="pg-dot", style={"background": data.topic_colour(t)}),
+            html.Div([html.Span(className="pg-dot",
+                                style={"background": colour or "#c7c7c7"}),
                       dcc.Link(str(row["label"]), href=f"/topic/{t}", id=f"trends-topic-{t}",
                                className="pg-topic-title")]),
             html.Div([c.badge(f"{int(row['size']):,} articles"),
@@ -69,6 +70,13 @@ def layout(topics: str = "", mode: str = "lines", **_: Any) -> Any:
     fig.update_layout(height=470, margin={"l": 60, "r": 20, "t": 50, "b": 40},
                       clickmode="event")
     rows = tdf.to_dict("records")
+    curves = curve_topics(fig, tdf)
+    # a card's dot has its line's colour (topics off the chart: grey)
+    colours: dict[int, str] = {}
+    for topic_id, trace in zip(curves, fig.data, strict=True):
+        colour = getattr(getattr(trace, "line", None), "color", None)
+        if topic_id is not None and colour and topic_id not in colours:
+            colours[topic_id] = str(colour)
     notable = [r for r in rows if r.get("trend") in HIGHLIGHT and int(r["topic"]) >= 0]
     notable.sort(key=lambda r: (HIGHLIGHT.index(r["trend"]),
                                 r["q"] if r.get("q") == r.get("q") and r.get("q") is not None
@@ -98,8 +106,9 @@ def layout(topics: str = "", mode: str = "lines", **_: Any) -> Any:
         ],
         className="pg-controls",
     )
-    highlighted = html.Div([topic_card(r) for r in notable[:CARDS]], className="pg-topics",
-                           id="trends-notable") if notable else html.P(
+    highlighted = html.Div(
+        [topic_card(r, colours.get(int(r["topic"]))) for r in notable[:CARDS]],
+        className="pg-topics", id="trends-notable") if notable else html.P(
         "No topic passes its trend test at the run's false-discovery rate.",
         className="pg-muted", id="trends-notable")
     others = [r for r in rows if r not in notable and int(r["topic"]) >= 0]
@@ -113,9 +122,10 @@ def layout(topics: str = "", mode: str = "lines", **_: Any) -> Any:
         html.H3("Emerging, declining and new topics"),
         highlighted,
         html.H3("All topics"),
-        html.Div([topic_card(r) for r in others[:CARDS]], className="pg-topics",
+        html.Div([topic_card(r, colours.get(int(r["topic"]))) for r in others[:CARDS]],
+                 className="pg-topics",
                  id="trends-all"),
-        dcc.Store(id="trends-curves", data=curve_topics(fig, tdf)),
+        dcc.Store(id="trends-curves", data=curves),
         dcc.Location(id="trends-nav", refresh="callback-nav"),
         subtitle=subtitle,
         page_id="trends-page",

@@ -51,6 +51,7 @@ class Corpus:
     db: GraphDB
     records: dict[str, dict[str, Any]]
     embedder: Any
+    run: str | None = None
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,19 @@ def corpus(neo4j_driver: GraphDB, shared_data: Path, minilm: Any,
     embed_articles(db, minilm, chunk_size=128)
     clear_status_cache()
     rows = pq.read_table(parquet, columns=["pmid", "title", "abstract", "year"]).to_pylist()
-    return Corpus(db, {r["pmid"]: r for r in rows}, minilm)
+    run = analyse(db, tmp_path_factory.mktemp("dash-analysis"))
+    return Corpus(db, {r["pmid"]: r for r in rows}, minilm, run)
+
+
+def analyse(db: GraphDB, out: Path) -> str:
+    """An analysis run (topics, trends, 2-D map) over the corpus, as `pubgraph analyze run`
+    makes it; returns its id."""
+    from pubgraph.analysis.run import AnalysisParams, run_analysis
+
+    params = AnalysisParams(seed=1)
+    params.validate()
+    result = run_analysis(db, params, out, lambda stage, done, total: None)
+    return str(result.id)
 
 
 # --- the app over HTTP ----------------------------------------------------------------------

@@ -63,6 +63,86 @@ def _most_linked(corpus: Corpus) -> str:
     return degree.most_common(1)[0][0]
 
 
+def test_trends_home_then_a_topic(b: Browser, corpus: Corpus) -> None:
+    from pubgraph.analysis import read
+
+    topics = read.topics(corpus.db, str(corpus.run))
+    b.visit("/")
+    page = b.wait_text("#trends-page", "trend test")
+    assert f"analysis run {corpus.run}" in page
+    b.find("#trends-graph .main-svg")  # the plotly figure is drawn
+    notable = b.text("#trends-notable")
+    flagged = topics[topics["trend"].isin(["emerging", "declining", "new"])]
+    assert len(flagged) > 0, "the corpus mixes an old and a recent theme: some trend is found"
+    for label, trend in zip(flagged["label"], flagged["trend"], strict=True):
+        assert label in notable and trend in notable
+    assert "q" in notable
+    b.screenshot("trends")
+    # click a topic: its page opens, with its label as the title
+    from selenium.webdriver.common.by import By
+
+    link = b.driver.find_element(By.CSS_SELECTOR, "#trends-notable a")
+    label = link.text
+    link.click()
+    b.wait(lambda: b.path().startswith("/topic/"), what="navigation to the topic")
+    topic_page = b.wait_text("#topic-page", "Nearest the topic")
+    assert label in b.text("#topic-page .pg-title")
+    assert "mesh signature" in topic_page.lower() and "related topics" in topic_page.lower()
+    b.find("#topic-signature .main-svg")
+    b.screenshot("topic")
+    # a click on a line of the chart opens that line's topic
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    b.visit("/")
+    b.wait_text("#trends-page", "trend test")
+    points = b.wait(lambda: b.driver.find_elements(
+        By.CSS_SELECTOR, "#trends-graph .scatterlayer .trace .points path"), what="line points")
+    ActionChains(b.driver).move_to_element(points[len(points) // 2]).click().perform()
+    b.wait(lambda: b.path().startswith("/topic/"), what="navigation from the chart")
+    b.wait_text("#topic-page", "Nearest the topic")
+    # a shareable selection: two topics, stacked
+    ids = [int(t) for t in topics["topic"] if int(t) >= 0][:2]
+    b.visit(f"/?topics={ids[0]},{ids[1]}&mode=area")
+    b.wait_text("#trends-page", "trend test")
+    n_traces = b.wait(lambda: b.driver.execute_script(
+        "const g = document.querySelector('#trends-graph .js-plotly-plot');"
+        "return g && g.data ? g.data.length : 0;"), what="the figure's traces")
+    assert n_traces == 2
+    assert b.console_errors() == []
+
+
+def test_map_follows_the_year_filter(b: Browser, corpus: Corpus) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    years = sorted(r["year"] for r in corpus.records.values() if r["year"])
+    b.visit("/map")
+    count = b.wait_text("#map-count", "articles in")
+    assert count.startswith(f"{len(years)} articles in {years[0]}–{years[-1]}"), count
+    b.find("#map-graph .main-svg")
+    b.screenshot("map")
+    # move the lower handle of the year slider with the keyboard, as a user can
+    handle = b.driver.find_elements(By.CSS_SELECTOR, "#map-years [role=slider]")[0]
+    handle.click()
+    for _ in range(5):
+        handle.send_keys(Keys.PAGE_UP)
+    b.wait(lambda: "from=" in b.path(), what="the year range in the URL")
+    start = int(b.path().split("from=")[1].split("&")[0])
+    expected = sum(1 for y in years if y >= start)
+    b.wait_text("#map-count", f"{expected} articles in {start}–{years[-1]}")
+    # a click on a point opens its article (plotly's click event, as the graph emits it)
+    title = b.driver.execute_script(
+        "const g = document.querySelector('#map-graph .js-plotly-plot');"
+        "const t = g.data[g.data.length - 1];"
+        "g.emit('plotly_click', {points: [{x: t.x[0], y: t.y[0], curveNumber: g.data.length - 1,"
+        " pointNumber: 0, data: t}]});"
+        "return t.text ? t.text[0] : null;")
+    b.wait(lambda: b.path().startswith("/article/"), what="navigation to the clicked article")
+    if title:  # the figure's hover text is the title: the right article opened
+        b.wait_text("#article-page", title[:40])
+    assert b.console_errors() == []
+
+
 def test_search_returns_the_expected_article(b: Browser, corpus: Corpus) -> None:
     b.visit("/search")
     box = b.find("#search-query input, input#search-query")
