@@ -9,6 +9,7 @@ import sys
 import typer
 from rich.console import Console
 
+from pubgraph.analysis import cli as analysis_cli
 from pubgraph.core.errors import PubgraphError
 from pubgraph.dashboard import cli as dashboard_cli
 from pubgraph.embeddings import cli as embeddings_cli
@@ -18,7 +19,9 @@ from pubgraph.pairing import cli as pairing_cli
 from pubgraph.train import cli as train_cli
 
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
-COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, dashboard_cli)
+COMMAND_MODULES = (
+    graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, analysis_cli, dashboard_cli,
+)
 
 app = typer.Typer(
     name="pubgraph",
