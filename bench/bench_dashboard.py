@@ -198,6 +198,8 @@ def main() -> None:
                  ("map-graph", "clickData", {"points": [{**rot(points, i), "curveNumber": 0}]})],
                 [("map-years", "min", y0), ("map-years", "max", y1)], "map-graph.clickData"),
         })
+    # page renders (the costly ones) first, then the in-page callbacks
+    cases = dict(sorted(cases.items(), key=lambda kv: kv[0].startswith("callback")))
     if args.only:
         keep = set(args.only.split(","))
         cases = {k: v for k, v in cases.items() if k in keep}
