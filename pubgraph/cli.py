@@ -68,10 +68,19 @@ def main() -> None:
     """Entry point: user errors print one line (naming the setting or file), no traceback."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from pubgraph.core.redact import install_log_redaction, redact
+    from pubgraph.graph.db import CONNECTION_ERRORS, connection_lost
+
+    install_log_redaction()
     try:
-        app()
+        try:
+            app()
+        except CONNECTION_ERRORS as exc:
+            # A command without its own count of what it wrote: still one line, no traceback.
+            raise connection_lost(exc, committed="the transactions finished") from None
     except PubgraphError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {redact(str(exc))}", highlight=False,
+                  soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     base_model: str = DEFAULT_BASE_MODEL
     device: str | None = None
 
+    @model_validator(mode="after")
+    def _no_open_server_without_auth(self) -> Settings:
+        # A local server reachable from other machines with no password is anyone's graph.
+        if not self.neo4j_auth and not is_loopback(self.neo4j_host):
+            raise ValueError(
+                f"neo4j_host {self.neo4j_host} exposes the local Neo4j beyond this machine "
+                "while neo4j_auth is off: turn auth on or bind to 127.0.0.1"
+            )
+        return self
+
     @property
     def neo4j_dir(self) -> Path:
         return self.data_dir / "neo4j"
@@ -103,6 +113,18 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value becomes a ``ConfigError`` naming the variable."""
     try:
@@ -110,6 +132,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or "?"
+        if loc == "?" and "neo4j_host" in err["msg"]:
+            raise ConfigError(err["msg"].removeprefix("Value error, "),
+                              "PUBGRAPH_NEO4J_HOST / PUBGRAPH_NEO4J_AUTH") from None
         conn = {"neo4j_uri", "neo4j_user", "neo4j_password", "neo4j_database"}
         name = loc.upper() if loc in conn else f"PUBGRAPH_{loc.upper()}"
         raise ConfigError(f"invalid setting {loc}: {err['msg']}", setting=name) from None
