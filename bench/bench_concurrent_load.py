@@ -46,6 +46,9 @@ def main() -> None:
     procs = [_load(path), _load(path)]
     codes = [p.wait() for p in procs]
     two = time.perf_counter() - t
+    for p in procs:
+        if p.returncode and p.stderr is not None:
+            print("stderr of a failed load:", p.stderr.read().decode()[-1500:])
     double = graph_fingerprint(db)
     print(f"two loads at once: {two:.1f} s; exit codes {codes}; "
           f"duplicates {double.duplicate_relationships}; "
