@@ -28,6 +28,11 @@ from pubgraph.graph.db import GraphDB
 
 #: Properties that record when something ran, not what it built.
 VOLATILE_PROPERTIES: frozenset[str] = frozenset({"created", "updated", "_lock"})
+#: Per label, run records whose timings and output paths differ between equal runs (a
+#: PairRun's pairs are compared as files; its id already hashes graph, seed and params).
+VOLATILE_BY_LABEL: dict[str, frozenset[str]] = {
+    "PairRun": frozenset({"counts", "duration", "out"}),
+}
 #: A list of at least this many floats is a vector (counted, not hashed).
 VECTOR_MIN_LENGTH = 8
 
@@ -69,11 +74,13 @@ def _is_vector(value: Any) -> bool:
     )
 
 
-def _stable(props: dict[str, Any], vectors: dict[str, int]) -> str:
+def _stable(props: dict[str, Any], vectors: dict[str, int],
+            labels: list[str] | None = None) -> str:
     """The properties as canonical JSON, without volatile ones and vectors (counted)."""
+    volatile = VOLATILE_PROPERTIES.union(*(VOLATILE_BY_LABEL.get(x, ()) for x in labels or ()))
     kept: dict[str, Any] = {}
     for key, value in props.items():
-        if key in VOLATILE_PROPERTIES:
+        if key in volatile:
             continue
         if _is_vector(value):
             vectors[key] = vectors.get(key, 0) + 1
@@ -111,7 +118,7 @@ def graph_fingerprint(driver: GraphDB) -> GraphFingerprint:
             node_labels = sorted(r["labels"])
             for label in node_labels:
                 labels[label] = labels.get(label, 0) + 1
-            props = _stable(dict(r["props"]), vectors)
+            props = _stable(dict(r["props"]), vectors, node_labels)
             if "Article" in node_labels:
                 article_lines.append(f"{':'.join(node_labels)}\t{props}")
             else:

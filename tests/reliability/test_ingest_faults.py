@@ -38,7 +38,7 @@ def test_invalid_utf8_in_record_100_costs_only_that_record(clean: bytes, tmp_pat
                                                            ) -> None:
     """The issue's reproduction: one invalid byte in record 100 kept 99 articles."""
     spans = record_spans(clean)
-    start, end = spans[99]
+    start, _ = spans[99]
     title = clean.index(b"<ArticleTitle>", start) + len(b"<ArticleTitle>") + 3
     bad = clean[:title] + b"\xff\xfe" + clean[title:]
     path = tmp_path / "bad.xml"
