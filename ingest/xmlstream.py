@@ -421,6 +421,14 @@ def _resync(
             if error is not None:
                 skip(f"cannot read (truncated or corrupt gzip?): {error}", None, rest=True)
                 return
+            # After the root's start tag only whitespace, comments and PIs may precede the
+            # first record: anything else is a record whose start tag was damaged.
+            after = data[root.end():] if root is not None else b""
+            after = re.sub(rb"<!--.*?-->|<\?.*?\?>", b"", after, flags=re.S).strip()
+            if after:
+                reported_broken = True
+                skip(f"unreadable bytes before the first record ({len(after):,} bytes: a "
+                     f"damaged record?) ({broken.reason})", line)
             continue
         tag = kind.decode()
         end = re.search(rb"</" + re.escape(kind) + rb"\s*>", data)

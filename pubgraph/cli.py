@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sys
@@ -72,6 +73,10 @@ def main() -> None:
     from pubgraph.graph.db import CONNECTION_ERRORS, connection_lost
 
     install_log_redaction()
+    # The driver logs each retry as a WARNING; with no handler configured Python would print
+    # them all (dozens of lines while Neo4j is away). Retries stay silent; a final failure
+    # is one line (below).
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
     try:
         try:
             app()

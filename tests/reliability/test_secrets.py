@@ -60,7 +60,7 @@ def test_client_error_message_is_redacted_in_process(caplog: pytest.LogCaptureFi
 def test_redact_patterns() -> None:
     register_secret("s3cret-neo4j-pass")
     cases = {
-        'HTTP 400: {"error":"bad","api-key":"abc123def"}': 'HTTP 400: {"error":"bad","api-key":"***"}',
+        '400: {"error":"bad","api-key":"abc123def"}': '400: {"error":"bad","api-key":"***"}',
         "https://x/e?db=pubmed&api_key=zz99&tool=t": "https://x/e?db=pubmed&api_key=***&tool=t",
         "password=hunter22": "password=***",
         "bolt://neo4j:pw1234@db:7687": "bolt://neo4j:***@db:7687",
