@@ -23,7 +23,7 @@ def test_two_loads_at_once_equal_one_load(graph_db: GraphDB, baseline: Baseline,
     empty(graph_db)
     procs = [popen(*load_args(corpus)) for _ in range(2)]
     results = [p.communicate(timeout=900) for p in procs]
-    for p, (out, err) in zip(procs, results, strict=True):
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-3000:]
     assert_same(graph_fingerprint(graph_db), baseline.load)
     check = cli("graph", "check")
@@ -36,7 +36,7 @@ def test_load_beside_embed_equals_load_then_embed(graph_db: GraphDB, baseline: B
     cli(*load_args(corpus), check=True)
     procs = [popen(*load_args(corpus)), popen(*embed_args(tiny_model))]
     results = [p.communicate(timeout=900) for p in procs]
-    for p, (out, err) in zip(procs, results, strict=True):
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err[-3000:]
     got = graph_fingerprint(graph_db)
     want = baseline.embed

@@ -10,6 +10,7 @@ The example counts are bounded (``EXAMPLES``); the number run is written to the 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from functools import cache
@@ -39,7 +40,7 @@ def pubmed_records() -> tuple[bytes, tuple[bytes, ...]]:
     """(head, records): the first RECORDS articles of a pubmed_small file."""
     data = (shared_data_dir() / "pubmed_small" / "il6_cytokine_100.xml").read_bytes()
     starts = [m.start() for m in re.finditer(rb"<PubmedArticle>", data)][: RECORDS + 1]
-    recs = tuple(data[a:b] for a, b in zip(starts, starts[1:], strict=False))
+    recs = tuple(data[a:b] for a, b in itertools.pairwise(starts))
     return data[: starts[0]], recs
 
 
@@ -117,7 +118,7 @@ def mutated(draw: st.DrawFn, kind: str) -> tuple[bytes, int, str, int | None]:
 
 
 def _check(tmp_path: Path, kind: str, case: tuple[bytes, int, str, int | None]) -> None:
-    data, damaged, what, cut = case
+    data, damaged, what, _ = case
     _RUN[kind] += 1
     _, records = pubmed_records() if kind == "pubmed" else jats_records()
     ids = _ids(records, kind)

@@ -4,9 +4,10 @@ Parquet rows (ingest), the same graph fingerprint with no duplicate relationship
 same pairs, and the same vectors (to float tolerance: a resumed embed encodes other
 batches).
 
-A chain: start the command, kill it after a random delay drawn from the uninterrupted
-run's duration, start it again on what the killed run left, and so on; then one run to
-completion. Every delivered kill is a kill point survived (``KILLS`` are reported)."""
+A chain: start the command, SIGKILL it once it has run a seeded random number of
+transactions (seen with SHOW TRANSACTIONS; ingest: after a random delay), start it again on
+what the killed run left, and so on; then one run to completion. Every delivered kill is a
+kill point survived (reported in .pytest-reliability.json)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,9 @@ from tests.reliability.conftest import (
     embed_args,
     empty,
     load_args,
+    observe,
     pairs_args,
     vectors,
-    wait_for_work,
 )
 from tests.reliability.helpers import REPO, cli, popen
 
@@ -49,24 +50,27 @@ def _record(stage: str, delivered: int, states: list[object]) -> None:
     REPORT.write_text(json.dumps(data, indent=1))
 
 
-def kill_chain(args: list[str], n: int, seconds: float, rng: random.Random,
+def kill_chain(args: list[str], n: int, scale: float, rng: random.Random,
                state: object = None, db: GraphDB | None = None) -> tuple[int, list[object]]:
-    """Run ``args`` ``n`` times, SIGKILLed U(0, 0.9) x ``seconds`` after its first
-    transaction (after its start without ``db``); returns the kills delivered to a live
-    process and ``state()`` after each."""
+    """Run ``args`` ``n`` times; with ``db``, SIGKILL it once it has run a random number of
+    transactions in 1..0.9 x ``scale`` (the uninterrupted run's count); without, after
+    U(0.3, 1.0) x ``scale`` seconds. Returns the kills delivered to a live process and
+    ``state()`` after each."""
     delivered = 0
     states: list[object] = []
     for _ in range(n):
         proc = popen(*args)
         if db is not None:
-            wait_for_work(db, proc)
-        deadline = time.monotonic() + rng.uniform(0.0, 0.9) * seconds
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.01)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            delivered += 1
+            observe(db, proc, rng.randint(1, max(1, int(0.9 * scale))))
+        else:
+            deadline = time.monotonic() + rng.uniform(0.3, 1.0) * scale
+            while time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.01)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
+        if proc.returncode == -signal.SIGKILL:
+            delivered += 1
         if state is not None:
             states.append(state())  # type: ignore[operator]
     return delivered, states
@@ -90,7 +94,7 @@ def test_killed_ingest_reruns_to_the_same_records(shared_data: Path, tmp_path: P
     seconds = time.perf_counter() - t
     out = tmp_path / "killed.parquet"
     delivered, _ = kill_chain(["ingest", "files", *files, "--out", str(out), "--no-progress"],
-                              KILLS["ingest"], seconds / 0.9, rng)
+                              KILLS["ingest"], seconds, rng)
     cli("ingest", "files", *files, "--out", str(out), "--no-progress", check=True)
     assert pq.read_table(out).to_pylist() == pq.read_table(clean).to_pylist()
     _record("ingest", delivered, [])
