@@ -456,6 +456,8 @@ def _resync(
         else:
             elem = tree[0] if root_name is not None and len(tree) else tree
             if elem.tag != tag:
+                reported_broken = True
+                skip(f"malformed XML: <{tag}> could not be read on its own", line)
                 elem = None
         if elem is not None:
             try:

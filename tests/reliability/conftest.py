@@ -101,7 +101,7 @@ def observe(db: GraphDB, proc: subprocess.Popen[str], kill_after: int | None = N
         if kill_after is not None and len(seen) >= kill_after and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             break
-        time.sleep(0.005)
+        time.sleep(0.03)
     return len(seen)
 
 

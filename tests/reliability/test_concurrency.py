@@ -6,16 +6,63 @@ the CREATE path: thousands of duplicate relationships on the 30k file."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from pubgraph.graph.db import GraphDB
-from pubgraph.graph.fingerprint import graph_fingerprint
+from pubgraph.graph.fingerprint import duplicate_relationships, graph_fingerprint
+from pubgraph.graph.loader import iter_parquet_rows, transform_batch, write_article_batch
 from tests.reliability.conftest import Baseline, assert_same, embed_args, empty, load_args
 from tests.reliability.helpers import cli, popen
 
 pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
+
+
+def test_interleaved_batches_of_the_same_articles_do_not_duplicate(graph_db: GraphDB,
+                                                                    corpus: Path) -> None:
+    """Deterministic form of the race: transaction 1 has written a batch but not committed;
+    transaction 2 writes the same batch. Before the fix, 2 saw "no relationships yet" and
+    created them again once 1 committed (duplicates); now 2 waits on 1's article locks and
+    then merges."""
+    empty(graph_db)
+    rows = [r for r in iter_parquet_rows([corpus]) if r["record_type"] == "article"][:40]
+    plan = transform_batch(rows)
+    first = graph_db.session()
+    tx = first.begin_transaction()
+    write_article_batch(tx, plan)  # type: ignore[arg-type]
+    done: dict[str, object] = {}
+
+    def second() -> None:
+        with graph_db.session() as s:
+            done["summary"] = s.execute_write(write_article_batch, plan)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(1.5)
+    waited = thread.is_alive()  # blocked on the first transaction's locks
+    tx.commit()
+    first.close()
+    thread.join(120)
+    assert not thread.is_alive()
+    assert waited
+    assert duplicate_relationships(graph_db) == {}
+    assert "summary" in done
+
+
+def test_graph_check_counts_a_duplicate(graph_db: GraphDB, corpus: Path) -> None:
+    empty(graph_db)
+    rows = [r for r in iter_parquet_rows([corpus]) if r["record_type"] == "article"][:5]
+    with graph_db.session() as s:
+        s.execute_write(write_article_batch, transform_batch(rows))
+    graph_db.write("MATCH (a:Article)-[r:PUBLISHED_IN]->(j) WITH a, j LIMIT 1 "
+                   "CREATE (a)-[:PUBLISHED_IN]->(j)")
+    assert duplicate_relationships(graph_db) == {"PUBLISHED_IN": 1}
+    assert graph_fingerprint(graph_db).duplicate_relationships == 1
+    run = cli("graph", "check")
+    assert run.returncode == 1 and "duplicate relationships: 1 (PUBLISHED_IN 1)" in run.stdout
 
 
 def test_two_loads_at_once_equal_one_load(graph_db: GraphDB, baseline: Baseline,

@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
 
 SEED = 1414
 #: Kill points per stage (>= 20 in all).
-KILLS = {"ingest": 5, "load": 7, "pairs": 4, "embed": 5}
+KILLS = {"ingest": 5, "load": 8, "pairs": 4, "embed": 3}
 REPORT = REPO / ".pytest-reliability.json"
 
 
