@@ -94,7 +94,7 @@ def test_twenty_clients_on_the_search_api(graph_db: GraphDB, corpus: Path,
                            for k, v in latencies.items() if v},
     }
     data = json.loads(REPORT.read_text()) if REPORT.exists() else {}
-    data["load"] = figures
+    data["load_test"] = figures
     REPORT.write_text(json.dumps(data, indent=1))
     print(f"\nload: {figures}")
     assert not errors, errors[:5]
