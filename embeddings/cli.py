@@ -92,6 +92,7 @@ def embed(
 
     from pubgraph.core.contracts import TEXT_MODES
     from pubgraph.core.errors import ConfigError
+    from pubgraph.core.models import check_device
     from pubgraph.core.settings import get_settings
     from pubgraph.embeddings.embed import Embedder, EmbedPlan, embed_articles
 
@@ -105,7 +106,7 @@ def embed(
             name,
             max_seq_length=max_seq_length,
             batch_size=batch,
-            device=device or settings.device,
+            device=check_device(device, "--device") or check_device(settings.device),
         )
     info = embedder.info
     console.print(

@@ -187,7 +187,10 @@ def train(
     out = Path(cfg.output_dir)
     _prepare_output(out, resume, overwrite)
     resume_from = _resume_arg(out, resume)
-    device = default_device(cfg.device or default_device_name)
+    device = default_device(
+        cfg.device or default_device_name,
+        "device in the training config" if cfg.device else "PUBGRAPH_DEVICE",
+    )
 
     # 2 (read first: fast mode's tiny model takes its vocabulary from the training texts).
     data = load_train_data(cfg)
