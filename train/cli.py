@@ -117,11 +117,16 @@ def train_command(
             "(`pubgraph pairs run --out runs/pairs`) and name the run with --pairs RUN, or "
             "set train_file / --train-file"
         )
-    result = train(
-        cfg, resume=str(checkpoint) if checkpoint else resume, overwrite=overwrite,
-        progress=progress and not as_json, log=(lambda _m: None) if as_json else typer.echo,
-        default_device_name=settings.device,
-    )
+    import contextlib
+    import sys
+
+    # With --json, stdout carries the JSON alone: the trainer's own prints go to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        result = train(
+            cfg, resume=str(checkpoint) if checkpoint else resume, overwrite=overwrite,
+            progress=progress and not as_json, log=(lambda _m: None) if as_json else typer.echo,
+            default_device_name=settings.device,
+        )
     comparison = result.output_dir / "comparison.md"
     if as_json:
         summary = {
