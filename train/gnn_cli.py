@@ -68,9 +68,10 @@ def gnn_train_command(
 
     Example: pubgraph gnn train --pairs runs/pairs --targets cites+mesh --epochs 10
     """
+    from pubgraph.core.contracts import read_splits
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect
-    from pubgraph.train.gnn import GnnConfig, read_splits, run_gnn
+    from pubgraph.train.gnn import GnnConfig, run_gnn
 
     cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, batch_size=batch_size,
                     seed=seed, stubs=stubs,
