@@ -332,12 +332,13 @@ class LocalNeo4j:
                 )
                 return self.status()
             time.sleep(0.5)
+        last = self._log_tail(log_start)  # before the shutdown adds its own lines
         self._terminate(proc.pid, 30)
         self.pid_file.unlink(missing_ok=True)
         raise Neo4jUnavailable(
             f"the local Neo4j server did not answer on {host}:{port} within "
             f"{timeout or self.settings.neo4j_start_timeout:.0f} s; last log line: "
-            f"{self._log_tail(log_start)} (log: {self.log_file})",
+            f"{last} (log: {self.log_file})",
             "PUBGRAPH_NEO4J_START_TIMEOUT",
         )
 
