@@ -203,8 +203,8 @@ def run_command(
         f"pairs crossing splits: {c['cross_split_pairs']} (share {c['cross_split_share']:.1%}); "
         f"candidates dropped for crossing splits: {c['dropped_cross_split']:,}"
     )
-    for warning in c.get("warnings", []):
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    # The run's warnings (e.g. shared_mesh found nothing) were logged by run_pairs: on
+    # stderr, silenced by -q.
     typer.echo(str(result.pairs_path))
 
 
