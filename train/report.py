@@ -215,11 +215,12 @@ def portable_path(value: Any) -> str:
 
 
 def _hub_id(name: str) -> str | None:
-    """``owner/name`` when ``name`` looks like a hub model id (not a local path)."""
-    if not name or Path(name).is_absolute() or name.startswith((".", "~")):
+    """``name`` when it looks like a hub model id (not a local path)."""
+    if not name or Path(name).is_absolute() or name.startswith((".", "~")) or Path(name).exists():
         return None
     parts = name.split("/")
-    return name if len(parts) == 2 and all(parts) else None
+    # "owner/name", or a legacy one-part id such as "bert-base-uncased"
+    return name if len(parts) <= 2 and all(parts) else None
 
 
 def card_metadata(

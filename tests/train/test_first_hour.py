@@ -181,3 +181,15 @@ def test_a_refused_download_says_how_to_allow_it(monkeypatch: pytest.MonkeyPatch
     message = str(info.value)
     assert "HF_HUB_OFFLINE=1 refuses the download" in message
     assert "HF_HUB_OFFLINE=0" in message and "PUBGRAPH_BASE_MODEL" in message
+
+
+def test_eval_json_prints_the_comparison(tmp_path: Path, tiny_model_dir: Path,
+                                         pairs_dir: Path) -> None:
+    result = CliRunner().invoke(app, [
+        "eval", str(tiny_model_dir), "--pairs", str(pairs_dir), "--benchmarks", "biosses",
+        "--shared-data", str(tmp_path / "no-shared"), "--out", str(tmp_path / "eval"), "--json",
+    ])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {r["task"] for r in data["rows"]} >= {"pairs:test", "citations"}
+    assert "skipped biosses" in result.stderr  # the log goes to stderr, the JSON to stdout
