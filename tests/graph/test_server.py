@@ -96,12 +96,11 @@ def test_launcher_exits_on_a_start_up_exception_and_the_cause_is_shown(
     # after the engine started; the JVM must exit and the error must say why.
     monkeypatch.setattr(server_module, "MIN_PASSWORD_LENGTH", 0)
     server = LocalNeo4j(_settings(tmp_path, "short1"))
-    t0 = time.monotonic()
     with pytest.raises(Neo4jUnavailable) as info:
-        server.start(timeout=150)
-    assert time.monotonic() - t0 < 140, "the launcher did not exit; start waited for the timeout"
+        server.start(timeout=900)  # generous: a loaded machine starts the engine slowly
     message = str(info.value)
-    assert "exited during start-up" in message
+    # "exited" (not "did not answer within"): the JVM ended on its own, long before the timeout.
+    assert "exited during start-up" in message, message
     assert "8 characters" in message  # Neo4j's own reason, from the server log
     assert "PUBGRAPH_NEO4J_START_TIMEOUT" not in message
     assert server.status().running is False
@@ -126,7 +125,7 @@ def test_last_meaningful_line_skips_stack_frames() -> None:
 
 
 def test_password_is_created_only_on_request(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, neo4j_port=free_port())
+    settings = Settings(data_dir=tmp_path, neo4j_port=free_port(), neo4j_password=None)
     server = LocalNeo4j(settings)
     assert server.password() is None
     assert not server.password_file.exists()
