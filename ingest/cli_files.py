@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,9 +33,10 @@ def files(
         bool,
         typer.Option(
             "--skip-bad",
-            help="Skip bad records (and the unreadable rest of a broken file), list them in "
-            "the summary and go on. Without it the first bad record stops the run; rows "
-            "parsed before it stay in OUT.partial.",
+            help="Skip a bad record (a bad byte or tag costs only that record: the file is "
+            "re-read record by record), list it in the summary and go on; exit 1 if a file "
+            "could not be read to its end (corrupt gzip, truncated). Without it the first "
+            "bad record stops the run; rows parsed before it stay in OUT.partial.",
         ),
     ] = False,
     pmc_body: Annotated[
@@ -51,6 +53,9 @@ def files(
             "(the same loader as `pubgraph graph load`; idempotent, safe to re-run).",
         ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (no progress bar).")
+    ] = False,
 ) -> None:
     """Parse PubMed / PMC XML files into a Parquet file of records (streaming, flat memory).
 
@@ -58,11 +63,16 @@ def files(
     """
     from pubgraph.ingest.files import sync_files
 
+    progress = progress and not as_json
     if not load:
         summary = sync_files(
             paths, out, skip_bad=skip_bad, progress=progress, include_body=pmc_body
         )
-        print_summary(summary)
+        if as_json:
+            typer.echo(json.dumps(summary_dict(summary), indent=2))
+        else:
+            print_summary(summary)
+        _exit_if_incomplete(summary)
         return
 
     from pubgraph.core.settings import get_settings
@@ -82,13 +92,45 @@ def files(
         finally:
             # Rows parsed before a bad record are still loaded, then the error is raised.
             loaded = stream.finish()
+    figures = {k: v for k, v in loaded.as_dict().items() if isinstance(v, int | float)}
+    if as_json:
+        typer.echo(json.dumps({**summary_dict(summary), "loaded": figures}, indent=2))
+        return
     print_summary(summary)
     from rich.console import Console
 
-    figures = {k: v for k, v in loaded.as_dict().items() if isinstance(v, int | float)}
     Console().print("loaded into Neo4j: " + ", ".join(
         f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.1f}" for k, v in figures.items()
     ))
+    _exit_if_incomplete(summary)
+
+
+def _exit_if_incomplete(summary: IngestSummary) -> None:
+    """Exit 1 when a file could not be read to its end: its records after the damage are
+    lost, and how many is unknown (the output holds everything that could be read)."""
+    if not summary.incomplete_files:
+        return
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    for name in summary.incomplete_files:
+        err.print(f"[bold red]error:[/bold red] {name}: could not be read to its end "
+                  "(see the skipped table); the records before the damage were kept",
+                  highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def summary_dict(summary: IngestSummary) -> dict[str, Any]:
+    """The summary as plain JSON values (skips as a list of dicts)."""
+    import dataclasses
+
+    data = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+    data["skips"] = [
+        {k: getattr(s, k) for k in ("file", "record", "line", "reason") if hasattr(s, k)}
+        for s in summary.skips
+    ]
+    data["articles_per_second"] = round(summary.articles_per_second, 1)
+    return data
 
 
 def print_summary(summary: IngestSummary) -> None:
@@ -110,7 +152,8 @@ def print_summary(summary: IngestSummary) -> None:
         ("cited PMIDs", summary.references),
         ("citations without PMID", summary.citations_without_pmid),
         ("deletions", summary.deletions),
-        ("skipped", summary.skipped),
+        ("skipped (records lost)", summary.skipped),
+        ("files not read to their end", len(summary.incomplete_files)),
     ]
     for name, value in rows:
         table.add_row(name, f"{value:,}")
