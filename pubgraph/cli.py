@@ -17,11 +17,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-<<<<<<< HEAD
-from pubgraph.analysis import cli as analysis_cli
-=======
 from pubgraph import __version__
->>>>>>> main
+from pubgraph.analysis import cli as analysis_cli
 from pubgraph.core.errors import PubgraphError
 from pubgraph.dashboard import cli as dashboard_cli
 from pubgraph.embeddings import cli as embeddings_cli
