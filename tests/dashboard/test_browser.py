@@ -126,10 +126,18 @@ def test_map_follows_the_year_filter(b: Browser, corpus: Corpus) -> None:
     handle.click()
     for _ in range(5):
         handle.send_keys(Keys.PAGE_UP)
-    b.wait(lambda: "from=" in b.path(), what="the year range in the URL")
-    start = int(b.path().split("from=")[1].split("&")[0])
-    expected = sum(1 for y in years if y >= start)
-    b.wait_text("#map-count", f"{expected} articles in {start}–{years[-1]}")
+    def settled() -> tuple[int, int] | None:
+        # each key press rewrites the URL; wait until the count matches the URL's range
+        path = b.path()
+        if "from=" not in path:
+            return None
+        start = int(path.split("from=")[1].split("&")[0])
+        expected = sum(1 for y in years if y >= start)
+        ok = f"{expected} articles in {start}–{years[-1]}" in b.text("#map-count")
+        return (start, expected) if ok else None
+
+    start, expected = b.wait(settled, what="the count of the URL's year range")
+    assert start > years[0] and expected < len(years)
     # a click on a point opens its article (plotly's click event, as the graph emits it)
     title = b.driver.execute_script(
         "const g = document.querySelector('#map-graph .js-plotly-plot');"
