@@ -9,6 +9,7 @@ import sys
 import typer
 from rich.console import Console
 
+from pubgraph import demo as demo_cli
 from pubgraph.core.errors import PubgraphError
 from pubgraph.embeddings import cli as embeddings_cli
 from pubgraph.graph import cli as graph_cli
@@ -17,7 +18,7 @@ from pubgraph.pairing import cli as pairing_cli
 from pubgraph.train import cli as train_cli
 
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
-COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli)
+COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, demo_cli)
 
 app = typer.Typer(
     name="pubgraph",
