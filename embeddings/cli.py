@@ -71,6 +71,11 @@ def embed(
         None, "--max-seq-length", min=8, help="Truncate texts to N tokens (default: model's)."
     ),
     device: str = typer.Option(None, "--device", help="torch device (default: settings/auto)."),
+    precision: str = typer.Option(
+        "auto", "--precision",
+        help="auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16. "
+        "Part of the model id: switching re-encodes every article.",
+    ),
     no_overlap: bool = typer.Option(
         False, "--no-overlap", help="Write each chunk before encoding the next (slower)."
     ),
@@ -79,7 +84,8 @@ def embed(
 ) -> None:
     """Encode every article with text and store normalised vectors plus a vector index.
 
-    Re-runs encode only missing or stale vectors (another model, or changed text).
+    Re-runs encode only missing or stale vectors (another model or precision, or changed
+    text). Example: pubgraph embed --model runs/demo-small/model --precision auto
     """
     from rich.progress import (
         BarColumn,
@@ -106,6 +112,7 @@ def embed(
             max_seq_length=max_seq_length,
             batch_size=batch,
             device=device or settings.device,
+            precision=precision,
         )
     info = embedder.info
     console.print(
@@ -213,7 +220,7 @@ def _print_hits(title: str, hits: list[Any], as_json: bool, extra: tuple[str, ..
 def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
     """The model for query texts: --model, else the one recorded with the stored vectors."""
     from pubgraph.core.errors import ConfigError
-    from pubgraph.embeddings.embed import Embedder, current_model
+    from pubgraph.embeddings.embed import Embedder, current_model, precision_of
 
     stored = current_model(driver)
     _quiet_loading()
@@ -234,7 +241,11 @@ def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
                 "available here: pass --model",
                 "--model",
             )
-        embedder = Embedder.load(path, max_seq_length=stored.max_seq_length, name=stored.name)
+        # The precision the vectors were made with, so the query id matches theirs.
+        embedder = Embedder.load(
+            path, max_seq_length=stored.max_seq_length, name=stored.name,
+            precision=precision_of(stored.id),
+        )
     else:
         embedder = Embedder.load(model)
     if embedder.info.dimension != stored.dimension:

@@ -14,6 +14,7 @@ cite each other. The slice is chosen so that it still
   coupling and co-citation pairs), (2) articles with an abstract, (3) the rest with a title;
   when an article is taken, the corpus articles it cites are taken with it (while the quota
   lasts), so in-corpus CITES edges survive;
+* **has text to embed**: inside a priority class, articles with an abstract come first;
 * **is reproducible**: ties inside a priority class are broken by a seeded hash of the PMID,
   so the same seed on the same files gives the same slice, and a larger size contains
   most of a smaller one's priority-0 articles.
@@ -108,7 +109,7 @@ def select_slice(
     for c in candidates:
         sources[c.source].append(c)
     for items in sources.values():
-        items.sort(key=lambda c: (prio[c.pmid], seeded_key(seed, c.pmid)))
+        items.sort(key=lambda c: (prio[c.pmid], not c.has_abstract, seeded_key(seed, c.pmid)))
     chosen: list[str] = []
     taken: set[str] = set()
 

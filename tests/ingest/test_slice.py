@@ -135,3 +135,9 @@ def test_write_slice_names_a_bad_file(tmp_path: Path) -> None:
     pq.write_table(pa.table({"x": [1]}), bad)
     with pytest.raises(InputError, match="missing columns"):
         write_slice(bad, tmp_path / "o.parquet", 5, 0)
+
+
+def test_abstracts_first_inside_a_priority_class() -> None:
+    cands = [Candidate(f"{i}", "f", has_abstract=i >= 5, references=("x",)) for i in range(10)]
+    chosen, _ = select_slice(cands, size=5, seed=0)
+    assert sorted(chosen) == ["5", "6", "7", "8", "9"]
