@@ -338,6 +338,7 @@ def main() -> None:
                 row["mrr10"] = round(m, 4)
                 row["mrr10_delta"] = round(m - base_mrr, 4)
             results.append(row)
+            print(f"result {json.dumps(row)}", flush=True)  # survives a later crash or OOM
     print("\n| variant | texts | docs/s (median) | × fp32 | min cos | mean cos | "
           "title→abstract MRR@10 | Δ MRR |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -78,9 +78,14 @@ def run_cli(stage: str, *args: str) -> None:
     console.print(f"[dim]$ pubgraph {' '.join(args)}[/dim]", highlight=False)
     proc = subprocess.run(pubgraph_cmd(*args), stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
+        how = f"exited with {proc.returncode}"
+        if proc.returncode < 0:
+            how = f"was killed by signal {-proc.returncode}"
+            if proc.returncode == -9:
+                how += " (SIGKILL: the kernel's OOM killer does this when memory runs out)"
         raise DemoStageFailed(
-            f"demo stage {stage} failed: `pubgraph {' '.join(args)}` exited with "
-            f"{proc.returncode} (its output is above); fix it and re-run: done stages are kept"
+            f"demo stage {stage} failed: `pubgraph {' '.join(args)}` {how} (its output is "
+            "above); fix it and re-run: done stages are kept"
         )
 
 
@@ -460,7 +465,10 @@ def demo(
             from pubgraph.graph.server import LocalNeo4j
 
             with console.status("starting the embedded Neo4j (first start fetches its jars)"):
-                status = LocalNeo4j(settings).start()
+                # At least 5 minutes: a first start on a busy 2-core machine takes minutes.
+                status = LocalNeo4j(settings).start(
+                    timeout=max(settings.neo4j_start_timeout, 300.0)
+                )
             console.print(f"Neo4j {status.version} at {status.uri} (data {status.home})")
         else:
             console.print(f"using NEO4J_URI={settings.resolved_neo4j_uri}")
