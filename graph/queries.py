@@ -310,3 +310,86 @@ UNWIND $pmids AS pmid
 MATCH (a:Article {pmid: pmid})
 RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract
 """
+
+
+# --- article reads (graph/articles.py; the dashboard's article page and search results) -----
+
+ARTICLE_DETAIL = """
+MATCH (a:Article {pmid: $pmid})
+OPTIONAL MATCH (a)-[:PUBLISHED_IN]->(j:Journal)
+RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract, a.year AS year,
+       a.doi AS doi, a.pmcid AS pmcid, coalesce(a.stub, false) AS stub,
+       coalesce(a.deleted, false) AS deleted,
+       coalesce(j.title, j.iso_abbreviation) AS journal, j.id AS journal_id,
+       COUNT { (a)-[:CITES]->() } AS references,
+       COUNT { ()-[:CITES]->(a) } AS cited_by,
+       a.embedding IS NOT NULL AS has_vector
+"""
+
+ARTICLE_MESH = """
+MATCH (a:Article {pmid: $pmid})-[r:HAS_MESH]->(m:MeshTerm)
+RETURN m.ui AS ui, m.name AS name, coalesce(r.major, false) AS major
+ORDER BY major DESC, name
+"""
+
+MESH_OF_ARTICLES = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[r:HAS_MESH]->(m:MeshTerm)
+RETURN pmid, m.ui AS ui, m.name AS name, coalesce(r.major, false) AS major
+ORDER BY pmid, major DESC, name
+"""
+
+# The articles an article cites (``REFERENCES``) and those citing it (``CITED_BY``), text
+# articles first, newest first; stubs are cited PMIDs the corpus has no record of.
+ARTICLE_REFERENCES = """
+MATCH (:Article {pmid: $pmid})-[:CITES]->(b:Article)
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, coalesce(b.stub, false) AS stub
+ORDER BY stub, year DESC, pmid
+LIMIT $limit
+"""
+
+ARTICLE_CITED_BY = """
+MATCH (b:Article)-[:CITES]->(:Article {pmid: $pmid})
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, coalesce(b.stub, false) AS stub
+ORDER BY stub, year DESC, pmid
+LIMIT $limit
+"""
+
+CITES_AMONG = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[:CITES]->(b:Article)
+WHERE b.pmid IN $pmids
+RETURN a.pmid AS src, b.pmid AS dst
+"""
+
+# Text articles one CITES hop (either direction) from a set, ranked by how many of the set
+# they touch: "expand by citations".
+CITATION_NEIGHBOURS_OF_SET = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[:CITES]-(b:Article)
+WHERE NOT b.pmid IN $pmids AND coalesce(b.stub, false) = false
+WITH b, count(DISTINCT a) AS links, collect(DISTINCT a.pmid) AS via
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, links, via
+ORDER BY links DESC, year DESC, pmid
+LIMIT $limit
+"""
+
+ARTICLES_BRIEF = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})
+OPTIONAL MATCH (a)-[:PUBLISHED_IN]->(j:Journal)
+RETURN a.pmid AS pmid, a.title AS title, a.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal
+"""
+
+YEAR_RANGE = """
+MATCH (a:Article)
+WHERE a.year IS NOT NULL
+RETURN min(a.year) AS min_year, max(a.year) AS max_year
+"""

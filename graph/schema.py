@@ -32,6 +32,17 @@ SCHEMA_STATEMENTS: tuple[tuple[str, str], ...] = (
     ("article_stub", "CREATE INDEX article_stub IF NOT EXISTS FOR (a:Article) ON (a.stub)"),
     ("article_doi", "CREATE INDEX article_doi IF NOT EXISTS FOR (a:Article) ON (a.doi)"),
     ("mesh_name", "CREATE INDEX mesh_name IF NOT EXISTS FOR (m:MeshTerm) ON (m.name)"),
+    # Analysis runs (pubgraph.analysis): a Topic is keyed by "<run>:<id>" because composite
+    # node keys need Neo4j Enterprise; ``topic_run`` finds a run's topics for reads and prune.
+    (
+        "analysisrun_id",
+        "CREATE CONSTRAINT analysisrun_id IF NOT EXISTS FOR (r:AnalysisRun) REQUIRE r.id IS UNIQUE",
+    ),
+    (
+        "topic_key",
+        "CREATE CONSTRAINT topic_key IF NOT EXISTS FOR (t:Topic) REQUIRE t.key IS UNIQUE",
+    ),
+    ("topic_run", "CREATE INDEX topic_run IF NOT EXISTS FOR (t:Topic) ON (t.run)"),
 )
 
 SCHEMA_NAMES = frozenset(name for name, _ in SCHEMA_STATEMENTS)

@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 
 from pubgraph import demo as demo_cli
+from pubgraph.analysis import cli as analysis_cli
 from pubgraph.core.errors import PubgraphError
+from pubgraph.dashboard import cli as dashboard_cli
 from pubgraph.embeddings import cli as embeddings_cli
 from pubgraph.graph import cli as graph_cli
 from pubgraph.ingest import cli as ingest_cli
@@ -18,7 +20,10 @@ from pubgraph.pairing import cli as pairing_cli
 from pubgraph.train import cli as train_cli
 
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
-COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, demo_cli)
+COMMAND_MODULES = (
+    graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, analysis_cli, dashboard_cli,
+    demo_cli,
+)
 
 app = typer.Typer(
     name="pubgraph",

@@ -73,11 +73,17 @@ def pubgraph_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "pubgraph", *args]
 
 
-def run_cli(stage: str, *args: str) -> None:
-    """Run one ``pubgraph`` command, its output shown live; a failure stops the demo."""
+def run_cli(stage: str, *args: str, capture: bool = False) -> str:
+    """Run one ``pubgraph`` command, its output shown live (stdout returned instead when
+    ``capture``, e.g. for ``--json``); a failure stops the demo."""
     console.print(f"[dim]$ pubgraph {' '.join(args)}[/dim]", highlight=False)
-    proc = subprocess.run(pubgraph_cmd(*args), stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        pubgraph_cmd(*args), stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture else None, text=True,
+    )
     if proc.returncode != 0:
+        if capture and proc.stdout:
+            console.print(proc.stdout, highlight=False, markup=False)
         how = f"exited with {proc.returncode}"
         if proc.returncode < 0:
             how = f"was killed by signal {-proc.returncode}"
@@ -87,6 +93,7 @@ def run_cli(stage: str, *args: str) -> None:
             f"demo stage {stage} failed: `pubgraph {' '.join(args)}` {how} (its output is "
             "above); fix it and re-run: done stages are kept"
         )
+    return proc.stdout or ""
 
 
 def has_command(name: str) -> bool:
@@ -319,8 +326,17 @@ def stage_analyze(ctx: DemoContext) -> dict[str, Any]:
             "analyze: `pubgraph analyze` is not in this checkout yet (issue #17); skipped"
         )
         return {"available": False}
-    run_cli("analyze", "analyze", "run", "--out", str(ctx.run_dir / "analysis"))
-    return {"available": True, "dir": str(ctx.run_dir / "analysis")}
+    out = run_cli(
+        "analyze", "analyze", "run", "--seed", str(SEED), "--out",
+        str(ctx.run_dir / "analysis"), "--no-progress", "--json", capture=True,
+    )
+    try:
+        summary = json.loads(out[out.index("{"):])
+    except ValueError:
+        summary = {}
+    keep = ("run", "method", "n_articles", "n_topics", "unassigned_share", "trend_method",
+            "nmi_mesh", "rising", "falling", "out_dir")
+    return {"available": True, **{k: summary.get(k) for k in keep}}
 
 
 # --- summary --------------------------------------------------------------------------------
@@ -389,6 +405,24 @@ def print_summary(ctx: DemoContext, runner: StageRunner, timings: Mapping[str, f
     an = done.get("analyze")
     if an is not None and not an.info.get("available"):
         console.print("topics: no analysis in this checkout (`pubgraph analyze`, issue #17)")
+    elif an is not None:
+        i = an.info
+        console.print(
+            f"topics: run {i.get('run')} ({i.get('method')}): {i.get('n_topics')} topics over "
+            f"{i.get('n_articles')} articles, trend method {i.get('trend_method')}",
+            highlight=False,
+        )
+        for title, key in (("emerging", "rising"), ("declining", "falling")):
+            rows = i.get(key) or []
+            if not rows:
+                console.print(f"  no {title} topics at q < 0.05", highlight=False)
+            for r in rows[:3]:
+                console.print(
+                    f"  {title}: {r.get('label')} (topic {r.get('topic')}, {r.get('size')} "
+                    f"articles, {r.get('trend')}, effect {_num(r.get('effect'))}, "
+                    f"q {_num(r.get('q'))})",
+                    highlight=False,
+                )
     console.print(summary_table(done, timings))
 
 

@@ -1,0 +1,110 @@
+"""The trend statistics on constructed series with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pubgraph.analysis import trends as tr
+
+
+def _series(years: list[int], totals: list[int], shares: dict[str, list[float]],
+            seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for key, sh in shares.items():
+        for y, t, s in zip(years, totals, sh, strict=True):
+            rows.append((key, y, int(rng.poisson(t * s))))
+    return pd.DataFrame(rows, columns=["key", "year", "count"]), pd.Series(totals, index=years)
+
+
+def test_planted_emerging_and_declining_found_flat_not() -> None:
+    years = list(range(2000, 2016))
+    totals = [800 + 40 * i for i in range(len(years))]  # the field grows
+    i = np.arange(len(years))
+    shares = {
+        "rising": list(0.01 * np.exp(0.12 * i)),  # +12.7 % share per year
+        "falling": list(0.06 * np.exp(-0.08 * i)),
+        **{f"flat{j}": [0.03] * len(years) for j in range(8)},
+    }
+    counts, tot = _series(years, totals, shares)
+    table = tr.trend_table(counts, tot).set_index("key")
+    assert table.loc["rising", "trend"] == "emerging"
+    assert table.loc["rising", "q"] < 0.05
+    assert table.loc["rising", "ci_low"] < np.expm1(0.12) < table.loc["rising", "ci_high"]
+    assert table.loc["rising", "kendall_tau"] > 0.5 and table.loc["rising", "theil_slope"] > 0
+    assert table.loc["falling", "trend"] == "declining"
+    assert table.loc["falling", "q"] < 0.05
+    flat = table.loc[[f"flat{j}" for j in range(8)]]
+    assert (flat["trend"] == "stable").all()
+    assert (flat["q"] > 0.05).all()
+    assert set(table["trend_method"]) <= {"poisson-glm", "negbin-glm"}
+
+
+def test_raw_count_growth_of_the_field_is_not_a_trend() -> None:
+    # Counts triple because the whole field triples: the share is flat, so no trend.
+    years = list(range(2000, 2012))
+    totals = [500 * (1 + i // 4) for i in range(len(years))]
+    counts, tot = _series(years, totals, {"a": [0.1] * 12, "b": [0.1] * 12}, seed=3)
+    table = tr.trend_table(counts, tot).set_index("key")
+    assert (table["trend"] == "stable").all()
+
+
+def test_partial_last_year_flagged_and_kept_out_of_the_slope() -> None:
+    years = list(range(2005, 2017))
+    totals = [1000] * 11 + [250]  # the last year is still being indexed
+    # the topic is indexed late: its share in the partial year looks halved
+    shares = {"flat": [0.05] * 11 + [0.02], **{f"o{j}": [0.05] * 12 for j in range(3)}}
+    counts, tot = _series(years, totals, shares, seed=1)
+    flags = tr.year_flags(tot)
+    assert flags.set_index("year").loc[2016, "partial"]
+    assert flags["flagged"].sum() == 1
+    table = tr.trend_table(counts, tot).set_index("key")
+    assert table.loc["flat", "trend"] == "stable"
+    # Without the flag the same data would read as a decline.
+    no_flags = flags.assign(partial=False, flagged=False)
+    naive = tr.trend_table(counts, tot, flags=no_flags).set_index("key")
+    assert naive.loc["flat", "effect"] < table.loc["flat", "effect"]
+
+
+def test_year_far_below_neighbours_is_flagged() -> None:
+    tot = pd.Series([900, 950, 1000, 200, 1020, 1000, 980, 1010], index=range(2001, 2009))
+    flags = tr.year_flags(tot).set_index("year")
+    assert flags.loc[2004, "low"] and flags.loc[2004, "flagged"]
+    assert flags["flagged"].sum() == 1
+    assert not flags.loc[2008, "partial"]
+
+
+def test_era_contrast_on_two_eras() -> None:
+    years = [1977, 1978, 1979, 2020, 2021]
+    assert tr.eras(years) == [[1977, 1978, 1979], [2020, 2021]]
+    assert tr.choose_method(years) == "era"
+    tot = pd.Series([3000, 3000, 3000, 5000, 5000], index=years)
+    counts = pd.DataFrame(
+        [("new", 2020, 40), ("new", 2021, 45),
+         ("gone", 1977, 30), ("gone", 1978, 25), ("gone", 1979, 28),
+         ("grew", 1977, 20), ("grew", 1978, 20), ("grew", 1979, 20), ("grew", 2020, 80),
+         ("grew", 2021, 90),
+         ("same", 1977, 90), ("same", 1978, 90), ("same", 1979, 90), ("same", 2020, 150),
+         ("same", 2021, 150),
+         ("tiny", 2020, 1)],
+        columns=["key", "year", "count"],
+    )
+    table = tr.trend_table(counts, tot).set_index("key")
+    assert table.loc["new", "trend"] == "new"
+    assert table.loc["gone", "trend"] == "vanished"
+    assert table.loc["grew", "trend"] == "grew"
+    # grew: 60/9000 vs 170/10000 -> rate ratio 2.55
+    assert abs(table.loc["grew", "effect"] - (170 / 10000) / (60 / 9000) + 1) < 1e-9
+    assert table.loc["grew", "ci_low"] < 1.55 < table.loc["grew", "ci_high"]
+    assert table.loc["same", "trend"] == "stable"
+    assert table.loc["tiny", "trend"] == "insufficient"
+    assert table.loc["grew", "trend_method"].startswith("era-contrast")
+
+
+def test_year_table_fills_zeros_and_shares() -> None:
+    tot = pd.Series([10, 20], index=[2000, 2001])
+    flags = tr.year_flags(tot)
+    yt = tr.year_table(pd.DataFrame({"key": [1], "year": [2001], "count": [5]}), flags)
+    assert yt[["year", "count", "total"]].values.tolist() == [[2000, 0, 10], [2001, 5, 20]]
+    assert yt["share"].tolist() == [0.0, 0.25]
