@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pubgraph.demo import SIZES, eval_rows, has_command
 from pubgraph.demo_stages import StageRunner, file_fingerprint, fingerprint
 
@@ -69,10 +71,8 @@ def test_failed_stage_leaves_no_marker_and_resumes_there(tmp_path: Path) -> None
     def boom() -> dict:
         raise RuntimeError("killed")
 
-    try:
+    with pytest.raises(RuntimeError, match="killed"):
         r.run("slice", boom, after=["ingest"])
-    except RuntimeError:
-        pass
     assert not (tmp_path / "stages" / "slice.json").exists()
     _pipeline(tmp_path, c)
     assert c.calls == {"ingest": 1, "slice": 1, "load": 1, "train": 1}
