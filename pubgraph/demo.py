@@ -247,7 +247,10 @@ def stage_pairs(ctx: DemoContext) -> dict[str, Any]:
     run_cli("pairs", "pairs", "export", str(out), "--format", "all")
     manifest = json.loads((out / "run.json").read_text(encoding="utf-8"))
     counts = manifest.get("counts") or {}
-    return {"dir": str(out), "run_id": manifest.get("run_id"), "counts": counts}
+    kept = {k: v.get("kept") for k, v in (counts.get("by_strategy") or {}).items()
+            if isinstance(v, dict)}
+    return {"dir": str(out), "run_id": manifest.get("id") or manifest.get("run_id"),
+            "by_split": counts.get("by_split") or {}, "by_strategy": kept}
 
 
 def stage_train(ctx: DemoContext) -> dict[str, Any]:
@@ -376,10 +379,14 @@ def print_summary(ctx: DemoContext, runner: StageRunner, timings: Mapping[str, f
     )
     pairs = done.get("pairs")
     if pairs is not None:
-        c = pairs.info.get("counts") or {}
-        lines.append(f"pairs: run {pairs.info.get('run_id')} " + ", ".join(
-            f"{k} {v:,}" for k, v in c.items() if isinstance(v, int)
-        ))
+        splits = pairs.info.get("by_split") or {}
+        kept = pairs.info.get("by_strategy") or {}
+        lines.append(
+            f"pairs: run {pairs.info.get('run_id')}: "
+            + ", ".join(f"{k} {v:,}" for k, v in splits.items() if isinstance(v, int))
+            + " (" + ", ".join(f"{k} {v:,}" for k, v in kept.items() if isinstance(v, int))
+            + ")"
+        )
     emb = done.get("embed")
     if emb is not None:
         lines.append(f"vectors: {emb.info.get('vectors', 0):,} by {emb.info.get('model_id')}")
