@@ -65,6 +65,10 @@ def main() -> None:
     ap.add_argument("--match-k", type=int, default=None,
                     help="Topic count to match (default: BERTopic's).")
     ap.add_argument("--whole", action="store_true", help="Time run_analysis and write it.")
+    ap.add_argument("--no-compare", action="store_true",
+                    help="Skip the method comparison and the NMI curve (with --whole).")
+    ap.add_argument("--whole-k", type=int, default=None,
+                    help="Topics the whole run aims at (default: leiden at resolution 1).")
     ap.add_argument("--json", default=None, help="Write the results here.")
     args = ap.parse_args()
 
@@ -96,7 +100,7 @@ def main() -> None:
     print(json.dumps(out), flush=True)
 
     match_k = args.match_k
-    if not args.no_bertopic:
+    if not args.no_bertopic and not args.no_compare:
         import umap
         from bertopic import BERTopic
 
@@ -113,6 +117,8 @@ def main() -> None:
     match_k = match_k or 76
     out["match_k"] = match_k
 
+    if args.no_compare:
+        args.ks = ""
     edges_t = time.perf_counter()
     edges = cl.citation_edges(corpus.pmids, cites)
     out["citation_edges"] = {"n": len(edges), "seconds": round(time.perf_counter() -
@@ -132,11 +138,12 @@ def main() -> None:
                      "unassigned_share": max(unassigned)}
         print(name, out[name], flush=True)
 
-    measure("kmeans_matched", lambda s: cl.kmeans(x, match_k, s))
-    measure("leiden_matched_citations", lambda s: cl.leiden(x, s, edges=edges,
-                                                            target_k=match_k))
-    measure("leiden_matched_no_citations", lambda s: cl.leiden(x, s, target_k=match_k))
-    measure("hdbscan_umap_reassigned", lambda s: cl.hdbscan(x, s))
+    if not args.no_compare:
+        measure("kmeans_matched", lambda s: cl.kmeans(x, match_k, s))
+        measure("leiden_matched_citations", lambda s: cl.leiden(x, s, edges=edges,
+                                                                target_k=match_k))
+        measure("leiden_matched_no_citations", lambda s: cl.leiden(x, s, target_k=match_k))
+        measure("hdbscan_umap_reassigned", lambda s: cl.hdbscan(x, s))
 
     curve = []
     for k in [int(v) for v in args.ks.split(",") if v]:
@@ -157,7 +164,8 @@ def main() -> None:
         from pubgraph.analysis.run import AnalysisParams, run_analysis
 
         t = time.perf_counter()
-        res = run_analysis(db, AnalysisParams(method="leiden", k=match_k, seed=0, map=False),
+        res = run_analysis(db, AnalysisParams(method="leiden", k=args.whole_k, seed=0,
+                                              map=False),
                            REPO / "bench" / "out")
         out["whole"] = {"seconds": round(time.perf_counter() - t, 2), "run": res.id,
                         "timings": res.timings, "metrics": {
