@@ -259,32 +259,85 @@ _MESH = typer.Option(
 _JOURNAL = typer.Option(None, "--journal", help="Journal id, ISSN, title or ISO abbreviation.")
 
 
+_INDEX = typer.Option(
+    "auto", "--index", help="Vector scoring: auto (index when >= 1,000 vectors), exact or index."
+)
+
+
+_QUERIES = typer.Option(
+    None,
+    "--queries",
+    help="Batch: a file with one query a line (id<TAB>text, or text numbered by line); "
+    "writes one JSON line per query: {id, hits: [{pmid, score}]}.",
+)
+
+
+def _hit_rows(hits: list[Any]) -> list[dict[str, Any]]:
+    return [{"pmid": h.pmid, "score": h.score} for h in hits]
+
+
 @search_app.command("text")
 def search_text_cmd(
-    query: str = typer.Argument(..., help="Free text to search for."),
+    query: str = typer.Argument(None, help="Free text to search for (or --queries FILE)."),
+    queries: str = _QUERIES,
     k: int = _K,
     min_year: int = _MIN_YEAR,
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
     model: str = typer.Option(None, "--model", "-m", help="Query model (default: the vectors')."),
-    mode: str = _MODE,
+    mode: str = typer.Option(
+        "hybrid",
+        "--mode",
+        help="hybrid (vector + BM25 full-text, fused), vector (cosine) or fulltext (BM25).",
+    ),
+    fusion: str = typer.Option(
+        "rrf", "--fusion", help="hybrid: rrf (reciprocal-rank fusion) or weighted (scores)."
+    ),
+    alpha: float = typer.Option(
+        0.5, "--alpha", min=0.0, max=1.0, help="weighted fusion: weight of the vector list."
+    ),
+    index: str = _INDEX,
     as_json: bool = _JSON,
 ) -> None:
-    """Semantic search: free text to the top-k articles, with year/MeSH/journal filters."""
-    from pubgraph.embeddings.search import search_text
+    """Free text to the top-k articles (hybrid by default), with year/MeSH/journal filters.
 
+    Examples:
+
+      pubgraph search text "amyloid beta clearance" -k 5
+
+      pubgraph search text "tau: (PET)" --mode fulltext --from-year 2015
+
+      pubgraph search text --queries questions.tsv -k 10 --json > hits.jsonl
+    """
+    from pubgraph.core.errors import ConfigError
+    from pubgraph.embeddings.search import read_queries, search_batch, search_hybrid
+
+    if (query is None) == (queries is None):
+        raise ConfigError("give either a QUERY or --queries FILE")
+    filters = _filters(min_year, max_year, mesh, journal)
+    batch = read_queries(queries) if queries is not None else None
     with _connect() as driver:
-        embedder = _query_embedder(driver, model)
-        hits = search_text(
-            driver,
-            embedder,
-            query,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"search: {query[:60]}", hits, as_json)
+        embedder = None if mode == "fulltext" else _query_embedder(driver, model)
+        if batch is not None:
+            results = search_batch(
+                driver, embedder, batch, k=k, filters=filters, mode=mode, fusion=fusion,
+                alpha=alpha, exact=_exact(index),
+            )
+        else:
+            hits = search_hybrid(
+                driver, embedder, query, k=k, filters=filters, mode=mode, fusion=fusion,
+                alpha=alpha, exact=_exact(index),
+            )
+    if batch is not None:
+        if not as_json:
+            for qid, hits in results:
+                _print_hits(f"{qid}: {dict(batch)[qid][:60]}", hits, False)
+            return
+        for qid, hits in results:
+            typer.echo(json.dumps({"id": qid, "hits": _hit_rows(hits)}))
+        return
+    _print_hits(f"search ({mode}): {query[:60]}", hits, as_json)
 
 
 @search_app.command("similar")

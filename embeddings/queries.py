@@ -384,3 +384,30 @@ RETURN [n IN nodes(p) | n.pmid] AS pmids,
        [n IN nodes(p) | n.title] AS titles,
        [r IN relationships(p) | startNode(r).pmid] AS citing
 """
+
+# --- full-text (BM25) and hybrid search -----------------------------------------------------
+
+#: The Lucene index created with the schema (``graph/schema.py``).
+FULLTEXT_INDEX = "article_text"
+
+SHOW_FULLTEXT_INDEX = """
+SHOW FULLTEXT INDEXES YIELD name, state
+WHERE name = $name
+RETURN name, state
+"""
+
+# Over-fetch ``$fetch`` BM25 hits (the query text is already escaped for Lucene), drop
+# deleted articles and apply the filters, keep the top ``$k`` by BM25 score.
+FULLTEXT_SEARCH = (
+    """
+CALL db.index.fulltext.queryNodes('article_text', $query, {limit: $fetch})
+YIELD node AS a, score AS s
+WITH a, s WHERE coalesce(a.deleted, false) = false AND"""
+    + _FILTER
+    + """
+RETURN a.pmid AS pmid, a.title AS title, a.year AS year, a.journal_id AS journal,
+       s AS score
+ORDER BY score DESC, pmid
+LIMIT $k
+"""
+)

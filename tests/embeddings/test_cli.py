@@ -64,10 +64,16 @@ def test_embed_then_every_search_command(
 
     # Query texts are encoded with the model recorded next to the vectors (no --model).
     hits = json.loads(
-        run("search", "text", "brain memory cortex neuron", "-k", "3", "--json").stdout
+        run(
+            "search", "text", "brain memory cortex neuron", "-k", "3", "--mode", "vector",
+            "--json",
+        ).stdout
     )
     assert len(hits) == 3 and hits[0]["pmid"] == "13"
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
+    # Hybrid (the default) puts the article that matches both lists first.
+    fused = json.loads(run("search", "text", "brain memory cortex neuron", "--json").stdout)
+    assert fused[0]["pmid"] == "13" and fused[0]["text_rank"] == 1 == fused[0]["vector_rank"]
 
     filtered = json.loads(run("search", "text", "glucose", "--mesh", "Diabetes", "--json").stdout)
     assert {h["pmid"] for h in filtered} == {"11", "12"}
