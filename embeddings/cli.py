@@ -340,6 +340,24 @@ def search_text_cmd(
     _print_hits(f"search ({mode}): {query[:60]}", hits, as_json)
 
 
+_METHOD = typer.Option(
+    "graph",
+    "--method",
+    help="graph (vector neighbours + the citation graph around them, learned ranker) or "
+    "vector (cosine only).",
+)
+_RANKER = typer.Option(
+    None, "--ranker", help="Ranker JSON for --method graph (default: the shipped one)."
+)
+
+
+def _check_method(method: str) -> None:
+    from pubgraph.core.errors import ConfigError
+
+    if method not in ("graph", "vector"):
+        raise ConfigError(f"--method must be graph or vector, not {method!r}")
+
+
 @search_app.command("similar")
 def similar_cmd(
     pmid: str = typer.Argument(..., help="PMID of the query article."),
@@ -348,21 +366,36 @@ def similar_cmd(
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
+    method: str = _METHOD,
+    ranker: str = _RANKER,
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Nearest neighbours of an article (itself excluded)."""
-    from pubgraph.embeddings.search import similar
+    """Related articles (itself excluded): graph-aware by default, or nearest by cosine.
 
+    The graph-aware ranking never reads the article's own citations, so a new article
+    whose references are unknown is ranked the same way.
+
+    Example: pubgraph search similar 12345678 -k 5 --method vector
+    """
+    _check_method(method)
+    filters = _filters(min_year, max_year, mesh, journal)
     with _connect() as driver:
-        hits = similar(
-            driver,
-            pmid,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"similar to {pmid}", hits, as_json)
+        if method == "graph":
+            from pubgraph.embeddings.related import load_ranker, related
+
+            hits: list[Any] = related(
+                driver, pmid, k=k, filters=filters, ranker=load_ranker(ranker),
+                exact=_exact(mode),
+            )
+        else:
+            from pubgraph.embeddings.search import similar
+
+            hits = similar(driver, pmid, k=k, filters=filters, exact=_exact(mode))
+    _print_hits(
+        f"similar to {pmid} ({method})", hits, as_json,
+        extra=("cosine",) if method == "graph" else (),
+    )
 
 
 @search_app.command("cited-neighbours")
@@ -388,21 +421,27 @@ def recommend_cmd(
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
+    method: str = _METHOD,
+    ranker: str = _RANKER,
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Similar but not cited: near in meaning, not one citation hop away."""
-    from pubgraph.embeddings.search import recommend
-
+    """Similar but not cited: related, and not one citation hop away."""
+    _check_method(method)
+    filters = _filters(min_year, max_year, mesh, journal)
     with _connect() as driver:
-        hits = recommend(
-            driver,
-            pmid,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"similar to {pmid}, not cited", hits, as_json)
+        if method == "graph":
+            from pubgraph.embeddings.related import load_ranker, related
+
+            hits: list[Any] = related(
+                driver, pmid, k=k, filters=filters, ranker=load_ranker(ranker),
+                not_cited=True, exact=_exact(mode),
+            )
+        else:
+            from pubgraph.embeddings.search import recommend
+
+            hits = recommend(driver, pmid, k=k, filters=filters, exact=_exact(mode))
+    _print_hits(f"similar to {pmid}, not cited ({method})", hits, as_json)
 
 
 @search_app.command("blended")
@@ -436,16 +475,21 @@ def explain_cmd(
     pmid: str = typer.Argument(..., help="PMID of the query article."),
     other: str = typer.Argument(..., help="PMID of a result to explain."),
     max_paths: int = typer.Option(10, "--max-paths", min=1, help="Citation paths to list."),
+    ranker: str = _RANKER,
     as_json: bool = _JSON,
 ) -> None:
-    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops)."""
+    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops), and
+    each feature's contribution to the graph-aware score of `search similar`."""
+    from pubgraph.embeddings.related import explain_related, load_ranker
     from pubgraph.embeddings.search import explain
 
     with _connect() as driver:
         e = explain(driver, pmid, other, max_paths=max_paths)
+        g = explain_related(driver, pmid, other, ranker=load_ranker(ranker))
     if as_json:
         out = asdict(e)
         out["paths"] = [{**asdict(p), "rendered": p.render()} for p in e.paths]
+        out["ranker"] = asdict(g)
         typer.echo(json.dumps(out, indent=2))
         return
     console.print(f"[bold]{e.pmid}[/bold] {e.title or ''}")
@@ -467,6 +511,23 @@ def explain_cmd(
             console.print(f"  {p.render()}")
     else:
         console.print("no citation path of length <= 3")
+    _print_contributions(g)
+
+
+def _print_contributions(g: Any) -> None:
+    if g.features is None:
+        console.print(f"graph-aware ranker {g.ranker}: {g.other} is not a candidate for {g.pmid}")
+        return
+    console.print(
+        f"graph-aware ranker {g.ranker}: rank {g.rank}, score {g.score:.3f} "
+        f"(intercept {g.intercept:+.3f}; the query's own citations are not used)"
+    )
+    table = Table()
+    for col in ("feature", "value", "weight", "contribution"):
+        table.add_column(col, justify="left" if col == "feature" else "right")
+    for f, c in sorted(g.contributions.items(), key=lambda fc: -abs(fc[1])):
+        table.add_row(f, f"{g.features[f]:.3f}", f"{g.weights.get(f, 0.0):+.3f}", f"{c:+.3f}")
+    console.print(table)
 
 
 # --- export ---------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ def test_embed_then_every_search_command(
 
     similar = json.loads(run("search", "similar", "11", "--json").stdout)
     assert "11" not in {h["pmid"] for h in similar} and len(similar) == 4
+    assert set(similar[0]["features"]) >= {"cosine", "cited_by_seeds", "coupled", "mesh"}
+    by_cosine = json.loads(run("search", "similar", "11", "--method", "vector", "--json").stdout)
+    assert {h["pmid"]: h["score"] for h in by_cosine} == pytest.approx(
+        {h["pmid"]: h["cosine"] for h in similar}
+    )
 
     cited = json.loads(run("search", "cited-neighbours", "11", "--hops", "1", "--json").stdout)
     assert {(h["pmid"], h["hops"]) for h in cited} == {("12", 1), ("13", 1)}
@@ -102,6 +107,7 @@ def test_embed_then_every_search_command(
 
     why = run("search", "explain", "11", "12")
     assert "shared MeSH (1" in why.output and "Diabetes" in why.output
+    assert "graph-aware ranker" in why.output and "contribution" in why.output
     assert "11 -cites-> 12" in why.output
     why_json = json.loads(run("search", "explain", "11", "13", "--json").stdout)
     assert why_json["paths"][0]["rendered"] == "11 <-cites- 13"
