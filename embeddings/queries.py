@@ -432,20 +432,31 @@ LIMIT $k
 _RELATED_VECTOR = {
     "index": """
 CALL db.index.vector.queryNodes('article_embedding', $fetch, q.embedding) YIELD node AS n, score
-WITH q, n, 2 * score - 1 AS c
+WITH q, qms, qidf, n, 2 * score - 1 AS c
 WHERE n <> q""",
     "exact": """
 MATCH (n:Article)
 WHERE n <> q AND n.embedding IS NOT NULL AND size(n.embedding) = size(q.embedding)
-WITH q, n, 2 * vector.similarity.cosine(n.embedding, q.embedding) - 1 AS c
+WITH q, qms, qidf, n, 2 * vector.similarity.cosine(n.embedding, q.embedding) - 1 AS c
 ORDER BY c DESC, n.pmid
 LIMIT $fetch""",
 }
 
+_RELATED_QUERY_MESH = """
+CALL (q) {
+  OPTIONAL MATCH (q)-[:HAS_MESH]->(m:MeshTerm)
+  WITH m WHERE m IS NOT NULL
+  // ln(n / (1 + df)), never below 0 (a descriptor on most articles says nothing)
+  WITH m, log(toFloat($n_articles) / (1 + COUNT { (m)<-[:HAS_MESH]-() })) AS raw
+  WITH m, CASE WHEN raw > 0 THEN raw ELSE 0.0 END AS idf
+  RETURN collect(m) AS qms, collect(idf) AS qidf
+}
+WITH q, qms, qidf"""
+
 _RELATED_BODY = """
-WITH q, n, c ORDER BY c DESC, n.pmid
-WITH q, collect(n) AS vnodes, collect(c) AS vcos
-WITH q, vnodes, vnodes[..$seeds] AS seeds, vcos[..$seeds] AS seedcos
+WITH q, qms, qidf, n, c ORDER BY c DESC, n.pmid
+WITH q, qms, qidf, collect(n) AS vnodes, collect(c) AS vcos
+WITH q, qms, qidf, vnodes, vnodes[..$seeds] AS seeds, vcos[..$seeds] AS seedcos
 CALL (q, seeds, seedcos) {
   UNWIND range(0, size(seeds) - 1) AS i
   WITH q, seeds[i] AS n, seedcos[i] AS c
@@ -465,12 +476,13 @@ CALL (q, seeds, seedcos) {
     MATCH (r)<-[:CITES]-(b:Article) WHERE b <> q AND b <> n
     RETURN b, 3 AS kind, c AS w
   }
-  WITH b, kind, w WHERE b.embedding IS NOT NULL
   WITH b,
        sum(CASE kind WHEN 0 THEN w ELSE 0.0 END) AS cited_by,
        sum(CASE kind WHEN 1 THEN w ELSE 0.0 END) AS cites,
        sum(CASE kind WHEN 2 THEN w ELSE 0.0 END) AS cocited,
        sum(CASE kind WHEN 3 THEN w ELSE 0.0 END) AS coupled
+  // after the aggregation: one property read per distinct article, not per path
+  WHERE b.embedding IS NOT NULL
   ORDER BY cited_by + cites + cocited + coupled DESC, b.pmid
   LIMIT $graph_limit
   RETURN collect({b: b, cited_by: cited_by, cites: cites, cocited: cocited,
@@ -484,21 +496,12 @@ CALL (graph, vnodes) {
   UNWIND vnodes AS b
   RETURN b, 0.0 AS cited_by, 0.0 AS cites, 0.0 AS cocited, 0.0 AS coupled
 }
-WITH q, b, max(cited_by) AS cited_by, max(cites) AS cites, max(cocited) AS cocited,
-     max(coupled) AS coupled
-WITH q, b AS a, cited_by, cites, cocited, coupled WHERE"""
+WITH q, qms, qidf, b, max(cited_by) AS cited_by, max(cites) AS cites,
+     max(cocited) AS cocited, max(coupled) AS coupled
+WITH q, qms, qidf, b AS a, cited_by, cites, cocited, coupled WHERE"""
 
 _RELATED_FEATURES = """
-WITH q, a, cited_by, cites, cocited, coupled
-CALL (q) {
-  OPTIONAL MATCH (q)-[:HAS_MESH]->(m:MeshTerm)
-  WITH m WHERE m IS NOT NULL
-  // ln(n / (1 + df)), never below 0 (a descriptor on most articles says nothing)
-  WITH m, log(toFloat($n_articles) / (1 + COUNT { (m)<-[:HAS_MESH]-() })) AS raw
-  WITH m, CASE WHEN raw > 0 THEN raw ELSE 0.0 END AS idf
-  RETURN collect(m) AS qms, collect(idf) AS qidf
-}
-WITH q, a, cited_by, cites, cocited, coupled, qms, qidf,
+WITH q, qms, qidf, a, cited_by, cites, cocited, coupled,
      [(a)-[:HAS_MESH]->(m:MeshTerm) WHERE m IN qms | m] AS shared
 RETURN a.pmid AS pmid, a.title AS title, a.year AS year, a.journal_id AS journal,
        q.year AS query_year,
@@ -518,6 +521,7 @@ _RELATED_NOT_CITED = "\n  AND NOT EXISTS { (q)-[:CITES]-(a) }"
 def _related(mode: str, not_cited: bool) -> str:
     return (
         "\nMATCH (q:Article {pmid: $pmid})"
+        + _RELATED_QUERY_MESH
         + _RELATED_VECTOR[mode]
         + _RELATED_BODY
         + _FILTER

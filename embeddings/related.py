@@ -203,7 +203,6 @@ def related_candidates(
 
     ``not_cited`` drops candidates one CITES hop from the query article ("recommend").
     """
-    article_vector(driver, pmid)
     params = _filter_params(driver, filters)
     params.update(
         pmid=str(pmid),
@@ -216,6 +215,8 @@ def related_candidates(
     )
     mode = "index" if _use_index(driver, exact) else "exact"
     rows = run_read(driver, q.RELATED[(mode, not_cited)], params)
+    if not rows:
+        article_vector(driver, pmid)  # no such article, or no vector: say which
     return [
         Candidate(r["pmid"], r["title"], r["year"], r["journal"], feature_values(r)) for r in rows
     ]
