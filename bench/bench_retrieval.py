@@ -108,7 +108,8 @@ def related_cmd(args: argparse.Namespace) -> dict[str, Any]:
         for p in test
     ]
 
-    tuned, val_ndcg = ev.tune_weights(corpus, val, cand_val, TRANSPARENT_WEIGHTS)
+    start = {f: (1.0 if f == "cosine" else 0.0) for f in TRANSPARENT_WEIGHTS}
+    tuned, val_ndcg = ev.tune_weights(corpus, val, cand_val, start)
     transparent = LinearRanker(
         "transparent", tuned, meta={"tuned_on": f"{len(val)} validation queries",
                                     "val_ndcg@10": val_ndcg},
