@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pubgraph.core.settings import get_settings
+from pubgraph.graph.db import GraphDB
 
 console = Console()
 neo4j_app = typer.Typer(
@@ -99,8 +100,8 @@ def graph_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON."
     console.print(table)
 
 
-def _corpus_stats(driver: object) -> dict[str, int]:
-    """Article-level figures from the loader's stats query, where the loader exists."""
+def _corpus_stats(driver: GraphDB) -> dict[str, int]:
+    """Article-level figures from the loader's stats query."""
     from pubgraph.graph import stats
 
     result: dict[str, int] = stats.corpus_stats(driver)

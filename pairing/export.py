@@ -253,8 +253,8 @@ def export_run(
         if cite_file.exists():
             import pandas as pd
 
-            lists = pd.read_parquet(cite_file, columns=["relevant_pmids"])["relevant_pmids"]
-            wanted |= {str(x) for rel in lists for x in rel}
+            held = pd.read_parquet(cite_file, columns=["relevant_pmids"])["relevant_pmids"]
+            wanted |= {str(x) for rel in held for x in rel}
         found = fetch_articles(driver, sorted(wanted), batch_size=batch_size)
         rows = []
         for pmid, (title, abstract) in sorted(found.items()):

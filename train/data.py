@@ -169,9 +169,9 @@ def find_pair_run_id(path: str | Path, frame: pd.DataFrame | None = None) -> str
             meta = pq.read_schema(p).metadata or {}
         except Exception:
             meta = {}
-        for key in (b"pair_run_id", b"pubgraph.pair_run_id", b"run_id"):
-            if key in meta:
-                return meta[key].decode("utf-8")
+        for meta_key in (b"pair_run_id", b"pubgraph.pair_run_id", b"run_id"):
+            if meta_key in meta:
+                return str(meta[meta_key].decode("utf-8"))
     for name in RUN_FILE_NAMES:
         run_file = p.parent / name
         if run_file.is_file():

@@ -94,7 +94,7 @@ def labelled_pairs_task(name: str, table: PairTable, description: str = "") -> E
     labels = [int(x) for x in table.frame["label"]]
 
     def run(model: SentenceTransformer) -> dict[str, float]:
-        return metrics.pair_metrics(pair_cosines(model, t1, t2), labels)
+        return metrics.pair_metrics(list(pair_cosines(model, t1, t2)), labels)
 
     desc = description or f"{Path(table.source).name}: {len(labels)} labelled pairs"
     return EvalTask(name, desc, run, len(labels))
@@ -194,7 +194,8 @@ def retrieval_task(name: str, data: RetrievalSet, description: str = "") -> Eval
         from pubgraph.train.st import evaluation
 
         evaluator = evaluation.InformationRetrievalEvaluator(
-            queries=data.queries, corpus=data.corpus, relevant_docs=data.relevant, name=name,
+            queries=dict(data.queries), corpus=dict(data.corpus),
+            relevant_docs=data.relevant, name=name,
             batch_size=ENCODE_BATCH, write_csv=False, show_progress_bar=False,
         )
         out = _ir_scores(evaluator(model), name)
@@ -313,6 +314,7 @@ def tasks_from_pairs_dir(
     Larger sets are subsampled (seeded) to ``max_pairs`` pairs and ``max_queries`` queries
     per task, so that an evaluation on CPU takes minutes; ``None`` keeps everything."""
     path = Path(folder)
+    pair_file: Path | None
     if path.is_file():  # a pair file given directly: its folder holds the rest
         folder, pair_file = path.parent, path
     else:
@@ -558,7 +560,12 @@ def evaluate_models(
         for task in todo:
             if on_progress:
                 on_progress(f"{role}: {task.name}", done, total)
-            results[role].update(run_tasks(st, [task], log=lambda m, r=role: log(f"{r} {m}")))
+            prefix = role
+
+            def task_log(message: str, prefix: str = prefix) -> None:
+                log(f"{prefix} {message}")
+
+            results[role].update(run_tasks(st, [task], log=task_log))
             done += 1
     if on_progress:
         on_progress("done", done, total)

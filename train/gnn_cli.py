@@ -66,9 +66,10 @@ def gnn_train_command(
     hits@10). Writes comparison.md/.json, model.pt and graph_embeddings.parquet; with
     --write-back also Article.graph_embedding (only if the GNN wins). See docs/gnn.md.
     """
+    from pubgraph.core.contracts import read_splits
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect
-    from pubgraph.train.gnn import GnnConfig, read_splits, run_gnn
+    from pubgraph.train.gnn import GnnConfig, run_gnn
 
     cfg = GnnConfig(epochs=epochs, hidden=hidden, out_dim=dim, lr=lr, batch_size=batch_size,
                     seed=seed, stubs=stubs,

@@ -43,17 +43,18 @@ def build_loss(cfg: TrainConfig, model: Any) -> nn.Module:
         return losses.ContrastiveLoss(
             model,
             distance_metric=losses.SiameseDistanceMetric.COSINE_DISTANCE,
-            margin=margin,
+            margin=float(margin if margin is not None else DEFAULT_MARGINS[cfg.loss]),
         )
     if cfg.loss == "online_contrastive":
         return losses.OnlineContrastiveLoss(
             model,
             distance_metric=losses.SiameseDistanceMetric.COSINE_DISTANCE,
-            margin=margin,
+            margin=float(margin if margin is not None else DEFAULT_MARGINS[cfg.loss]),
         )
     if cfg.loss == "triplet":
         return losses.TripletLoss(
-            model, distance_metric=losses.TripletDistanceMetric.COSINE, triplet_margin=margin
+            model, distance_metric=losses.TripletDistanceMetric.COSINE,
+            triplet_margin=float(margin if margin is not None else DEFAULT_MARGINS[cfg.loss]),
         )
     if cfg.loss == "mnrl":
         return losses.MultipleNegativesRankingLoss(model, scale=cfg.scale)

@@ -98,7 +98,11 @@ def build_tiny_model(
 ) -> Path:
     """Save a tiny random BERT + mean pooling as a SentenceTransformer directory; return it."""
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import (  # type: ignore[attr-defined]
+        BertConfig,
+        BertModel,
+        BertTokenizerFast,
+    )
 
     from pubgraph.train.st import Pooling, SentenceTransformer, Transformer
 

@@ -12,7 +12,7 @@ try:  # sentence-transformers >= 5.4
     from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 except ImportError:  # pragma: no cover - sentence-transformers 3.x / early 5.x
-    from sentence_transformers import evaluation, losses  # type: ignore[no-redef]
+    from sentence_transformers import evaluation, losses  # type: ignore[no-redef,attr-defined]
     from sentence_transformers.models import Pooling, Transformer  # type: ignore[no-redef]
     from sentence_transformers.training_args import BatchSamplers  # type: ignore[no-redef]
 

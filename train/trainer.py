@@ -56,7 +56,9 @@ class TrainData:
 def load_train_data(cfg: TrainConfig) -> TrainData:
     """Train rows, evaluation rows (``eval_file`` or the eval split), held-out test rows."""
     splits = split_names(cfg.train_file)
-    common = {"texts_file": cfg.texts_file, "strategies": cfg.strategies, "seed": cfg.seed}
+    common: dict[str, Any] = {
+        "texts_file": cfg.texts_file, "strategies": cfg.strategies, "seed": cfg.seed
+    }
     train = load_pairs(cfg.train_file, split=cfg.train_split, limit=cfg.max_train_pairs, **common)
     if len(train) == 0:
         raise TrainingError(f"{cfg.train_file}: no training pairs with texts")
@@ -155,10 +157,13 @@ def _resume_arg(out: Path, resume: bool | str) -> str | None:
     from transformers.trainer_utils import get_last_checkpoint
 
     ckpt_dir = out / CHECKPOINT_DIR
-    last = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    last = (
+        get_last_checkpoint(str(ckpt_dir))  # type: ignore[no-untyped-call]
+        if ckpt_dir.is_dir() else None
+    )
     if last is None:
         raise TrainingError(f"--resume: no checkpoint in {ckpt_dir}")
-    return last
+    return str(last)
 
 
 def train(
