@@ -188,17 +188,25 @@ def pubmedqa_cmd(args: argparse.Namespace) -> dict[str, Any]:
 
     data = read_pubmedqa(shared_data_dir() / "benchmarks" / "pubmedqa" / "ori_pqal.json")
     embedder = Embedder.load(resolve_model(args.model), device="cpu")
+    import numpy as np
+
+    cache = Path(args.cache) if args.cache else None
     t = time.perf_counter()
-    vectors = embedder.encode(list(data.corpus.values()))
+    if cache is not None and cache.is_file():
+        vectors = np.load(cache)
+    else:
+        vectors = embedder.encode(list(data.corpus.values()))
+        if cache is not None:
+            np.save(cache, vectors)
     encode_s = time.perf_counter() - t
     tmp = Path(tempfile.mkdtemp(prefix="pubmedqa-neo4j-"))
     settings = Settings(
         data_dir=tmp, neo4j_port=free_port(), neo4j_password="pubmedqa-eval-pass",
-        neo4j_heap="512m", neo4j_pagecache="256m",
+        neo4j_heap="512m", neo4j_pagecache="256m", neo4j_start_timeout=900,
     )
     server = LocalNeo4j(settings)
-    server.start()
     try:
+        server.start()
         db = connect(settings)
         init_schema(db)
         ev.load_documents(db, data.corpus, vectors, embedder.info.id)
@@ -305,6 +313,7 @@ def main() -> None:
     r.add_argument("--ranker-out", default=None)
     p = sub.add_parser("pubmedqa")
     p.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
+    p.add_argument("--cache", default=None, help=".npy file for the encoded long answers")
     lat = sub.add_parser("latency")
     lat.add_argument("--n", type=int, default=200)
     lat.add_argument("--warmup", type=int, default=20)
