@@ -101,13 +101,17 @@ def test_every_statement_is_fully_built_and_parameterised() -> None:
     statements.update({f"BLENDED{k}": s for k, s in q.BLENDED.items()})
     statements.update({f"VECTOR_SEARCH_EXACT[{k}]": s for k, s in q.VECTOR_SEARCH_EXACT.items()})
     statements.update({f"RECOMMEND_EXACT[{k}]": s for k, s in q.RECOMMEND_EXACT.items()})
+    statements.update({f"RELATED{k}": s for k, s in q.RELATED.items()})
     assert len(statements) > 25
     for name, text in statements.items():
         assert "{hops}" not in text and "{link}" not in text, name
         # Values only ever arrive as parameters: no Python formatting leftovers or quotes
         # around anything but the fixed index name, procedure arguments and 'cosine'.
         quoted = set(re.findall(r"'([^']*)'", text))
-        assert quoted <= {"article_embedding", "embedding", "cosine"}, (name, quoted)
+        assert quoted <= {"article_embedding", "article_text", "embedding", "cosine"}, (
+            name,
+            quoted,
+        )
 
 
 def test_blended_statements_cover_both_relations_and_sources() -> None:
@@ -202,5 +206,5 @@ def test_short_filtered_index_pass_widens_before_the_exact_scan(monkeypatch) -> 
 
     calls.clear()  # a first pass already as wide goes straight to the scan
     search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
-                             {"fetch": search.WIDE_FETCH, **no_filters}, 10, None)
+                             {"fetch": search.WIDE_FETCH, **no_filters}, 10)
     assert [c[0] for c in calls] == ["first", "exact"]
