@@ -483,15 +483,17 @@ def explain(
 
 SEARCH_MODES = ("hybrid", "vector", "fulltext")
 """``search_hybrid`` modes: both lists fused (default), cosine only, BM25 only."""
-FUSIONS = ("rrf", "weighted")
-"""How hybrid merges the two lists: reciprocal-rank fusion, or a weighted sum of scores."""
+FUSIONS = ("rrf", "weighted", "minmax")
+"""How hybrid merges the two lists: reciprocal-rank fusion, or a weighted sum of scores
+normalised by each list's maximum (``weighted``) or min-max (``minmax``)."""
 RRF_K = 60
 """The rank offset of reciprocal-rank fusion (Cormack et al. 2009 use 60): a document's fused
 score is ``sum over lists of 1 / (RRF_K + rank)``, rank counted from 1."""
 HYBRID_DEPTH = 50
 """Candidates taken from each list before fusing (at least ``k``)."""
 DEFAULT_ALPHA = 0.5
-"""Weight of the vector list in weighted fusion (``1 - alpha``: the BM25 list)."""
+"""Weight of the vector list (``1 - alpha``: the BM25 list), in every fusion; for RRF the
+list weights are ``2 * alpha`` and ``2 * (1 - alpha)``, so 0.5 is plain RRF."""
 
 # Lucene's query syntax: these characters are operators, and so are the upper-case words.
 # ``&&`` and ``||`` are covered by escaping ``&`` and ``|`` one by one.
@@ -542,20 +544,25 @@ def fuse_rrf(
 def fuse_weighted(
     lists: Sequence[Sequence[tuple[str, float]]],
     weights: Sequence[float],
+    *,
+    minmax: bool = False,
 ) -> list[tuple[str, float]]:
     """Weighted score fusion of ``(id, score)`` lists, best first.
 
     Each list's scores are divided by that list's largest score (the "naive" normalisation of
-    neo4j-graphrag's hybrid retriever: BM25 is unbounded, cosine is not), then
-    ``score(d) = sum_i w_i * norm_i(d)``, a missing document counting 0.
+    neo4j-graphrag's hybrid retriever: BM25 is unbounded, cosine is not), or with ``minmax``
+    mapped to ``(s - min) / (max - min)`` (the convex combination of Bruch et al. 2023);
+    then ``score(d) = sum_i w_i * norm_i(d)``, a missing document counting 0.
     """
     if len(weights) != len(lists):
         raise ConfigError(f"{len(weights)} weights for {len(lists)} lists")
     scores: dict[str, float] = {}
     for w, rows in zip(weights, lists, strict=True):
         top = max((s for _, s in rows), default=0.0)
+        low = min((s for _, s in rows), default=0.0) if minmax else 0.0
+        span = top - low
         for doc, s in rows:
-            norm = s / top if top > 0 else 0.0
+            norm = (s - low) / span if span > 0 else (1.0 if minmax else 0.0)
             scores[doc] = scores.get(doc, 0.0) + float(w) * norm
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -624,16 +631,27 @@ def search_fulltext(
     return _hits(rows)
 
 
-def _fuse(
-    vector_hits: list[Hit],
-    text_hits: list[Hit],
+def fuse_hits(
+    vector_hits: Sequence[Hit],
+    text_hits: Sequence[Hit],
     *,
     k: int,
-    fusion: str,
-    alpha: float,
+    fusion: str = "rrf",
+    alpha: float = DEFAULT_ALPHA,
 ) -> list[HybridHit]:
+    """The hybrid top-k from a cosine list and a BM25 list (what ``search_hybrid`` does after
+    its two queries; exposed so that an evaluation can fuse stored lists the same way)."""
     if fusion == "rrf":
-        fused = fuse_rrf([[h.pmid for h in vector_hits], [h.pmid for h in text_hits]])
+        fused = fuse_rrf(
+            [[h.pmid for h in vector_hits], [h.pmid for h in text_hits]],
+            weights=[2 * alpha, 2 * (1 - alpha)],
+        )
+    elif fusion == "minmax":
+        fused = fuse_weighted(
+            [[(h.pmid, h.score) for h in vector_hits], [(h.pmid, h.score) for h in text_hits]],
+            [alpha, 1.0 - alpha],
+            minmax=True,
+        )
     else:
         # Cosine may be negative; shift to 0..2 so that dividing by the maximum keeps order.
         fused = fuse_weighted(
@@ -697,7 +715,7 @@ def _search_encoded(
     n = max(k, depth)
     vector_hits = search_vector(driver, vector, k=n, filters=filters, exact=exact)
     text_hits = search_fulltext(driver, text, k=n, filters=filters)
-    return list(_fuse(vector_hits, text_hits, k=k, fusion=fusion, alpha=alpha))
+    return list(fuse_hits(vector_hits, text_hits, k=k, fusion=fusion, alpha=alpha))
 
 
 def search_hybrid(
@@ -718,8 +736,10 @@ def search_hybrid(
     * ``hybrid`` (default): the top ``max(k, depth)`` by cosine (vector index, as
       ``search_text``) and the top ``max(k, depth)`` by BM25 (full-text index, as
       ``search_fulltext``), both filtered, fused by reciprocal-rank fusion (``fusion="rrf"``,
-      ``RRF_K``) or by ``alpha * cosine/max + (1 - alpha) * bm25/max``
-      (``fusion="weighted"``). Returns ``HybridHit`` rows with each list's rank and score.
+      ``RRF_K``, list weights ``2 * alpha`` and ``2 * (1 - alpha)``), by
+      ``alpha * cosine/max + (1 - alpha) * bm25/max`` (``fusion="weighted"``) or by the same
+      with min-max normalised scores (``fusion="minmax"``). Returns ``HybridHit`` rows with
+      each list's rank and score.
     * ``vector``: ``search_text``; ``fulltext``: ``search_fulltext``.
 
     ``embedder`` must be the model that made the stored vectors (``None`` only for
