@@ -64,6 +64,24 @@ def test_weighted_fusion_by_hand() -> None:
                      ("a", pytest.approx(0.25))]
 
 
+def test_minmax_fusion_and_alpha_by_hand() -> None:
+    fused = s.fuse_weighted(
+        [[("a", 0.9), ("b", 0.5), ("c", 0.1)], [("c", 8.0), ("d", 4.0)]], [0.5, 0.5], minmax=True
+    )
+    # a: .5*1; b: .5*.5; c: .5*0 + .5*1; d: .5*0
+    assert fused == [("a", 0.5), ("c", 0.5), ("b", 0.25), ("d", 0.0)]
+    v = [s.Hit("a", None, None, None, 0.9), s.Hit("b", None, None, None, 0.8)]
+    t = [s.Hit("b", None, None, None, 3.0), s.Hit("c", None, None, None, 2.0)]
+    plain = s.fuse_hits(v, t, k=3)
+    assert [(h.pmid, h.score) for h in plain] == [
+        ("b", pytest.approx(1 / 62 + 1 / 61)), ("a", pytest.approx(1 / 61)),
+        ("c", pytest.approx(1 / 62)),
+    ]
+    assert (plain[0].vector_rank, plain[0].text_rank, plain[0].text_score) == (2, 1, 3.0)
+    vector_only = s.fuse_hits(v, t, k=3, alpha=1.0)
+    assert [h.pmid for h in vector_only][:2] == ["a", "b"] and vector_only[2].score == 0.0
+
+
 def test_read_queries(tmp_path: Path) -> None:
     f = tmp_path / "q.tsv"
     f.write_text("q1\tamyloid beta\n\nplain text query\nq3\t tau: (PET) \n")
