@@ -331,3 +331,43 @@ def fit_logistic(
     return LinearRanker(
         "logistic", weights, float(model.intercept_[0]), dict(meta or {}, C=c)
     )
+
+
+def fit_pairwise(
+    groups: Sequence[tuple[Sequence[Sequence[float]], Sequence[int]]],
+    *,
+    c: float = 1.0,
+    hard: int = 30,
+    easy: int = 30,
+    seed: int = 0,
+    meta: Mapping[str, Any] | None = None,
+) -> LinearRanker:
+    """A pairwise logistic ranker (RankNet/RankSVM-style, scikit-learn): for each query
+    ``(features, labels)``, every related candidate is paired with its ``hard`` most similar
+    unrelated candidates (by cosine) and ``easy`` random others; the model learns
+    ``P(a above b) = sigmoid(w . (x_a - x_b))``. No intercept (it cancels in a difference);
+    the weights score candidates like any ``LinearRanker``."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    icos = FEATURES.index("cosine")
+    diffs = []
+    for x, y in groups:
+        xa = np.asarray(x, dtype=float).reshape(len(y), len(FEATURES))
+        ya = np.asarray(y, dtype=bool)
+        pos, neg = xa[ya], xa[~ya]
+        if not len(pos) or not len(neg):
+            continue
+        order = np.argsort(-neg[:, icos])
+        rest = order[hard:]
+        pick = np.concatenate([order[:hard], rng.permutation(rest)[:easy]])
+        d = (pos[:, None, :] - neg[pick][None, :, :]).reshape(-1, len(FEATURES))
+        diffs.append(d)
+    if not diffs:
+        raise ConfigError("training needs queries with both related and unrelated candidates")
+    dx = np.vstack(diffs)
+    model = LogisticRegression(C=c, max_iter=2000, fit_intercept=False)
+    model.fit(np.vstack([dx, -dx]), np.r_[np.ones(len(dx), int), np.zeros(len(dx), int)])
+    weights = {f: float(w) for f, w in zip(FEATURES, model.coef_[0], strict=True)}
+    return LinearRanker("pairwise", weights, 0.0, dict(meta or {}, C=c, pairs=len(dx)))

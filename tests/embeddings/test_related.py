@@ -219,3 +219,23 @@ def test_tuning_objective_matches_the_ranking_and_improves() -> None:
     weights, best = ev.tune_weights(corpus, queries, cands, {"cosine": 1.0})
     assert best == pytest.approx(1.0) and best > by_hand
     assert weights["cites_seeds"] > 0.4  # enough to lift r1 (0.5 + w) above u1 (0.9)
+
+
+def test_learned_rankers_recover_the_informative_feature() -> None:
+    """Related candidates differ only in ``cites_seeds``: both learners weight it most."""
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(40):
+        x = rng.normal(size=(30, len(r.FEATURES)))
+        y = np.zeros(30, dtype=int)
+        y[:3] = 1
+        x[:3, r.FEATURES.index("cites_seeds")] += 3.0
+        groups.append((x.tolist(), y.tolist()))
+    pair = r.fit_pairwise(groups, hard=5, easy=5)
+    point = r.fit_logistic(
+        [row for x, _ in groups for row in x], [lab for _, y in groups for lab in y]
+    )
+    for ranker in (pair, point):
+        top = max(ranker.weights, key=lambda f: abs(ranker.weights[f]))
+        assert top == "cites_seeds" and ranker.weights[top] > 0
+    assert pair.intercept == 0.0 and pair.meta["pairs"] == 40 * 3 * 10
