@@ -292,13 +292,13 @@ def search_text_cmd(
         help="hybrid (vector + BM25 full-text, fused), vector (cosine) or fulltext (BM25).",
     ),
     fusion: str = typer.Option(
-        "rrf",
+        "minmax",
         "--fusion",
-        help="hybrid: rrf (reciprocal-rank fusion), weighted (scores / max) or minmax "
-        "(min-max normalised scores).",
+        help="hybrid: minmax (min-max normalised scores, default), rrf (reciprocal-rank "
+        "fusion) or weighted (scores / max).",
     ),
     alpha: float = typer.Option(
-        0.5, "--alpha", min=0.0, max=1.0, help="hybrid: weight of the vector list (0.5: equal)."
+        0.6, "--alpha", min=0.0, max=1.0, help="hybrid: weight of the vector list (0.5: equal)."
     ),
     index: str = _INDEX,
     as_json: bool = _JSON,

@@ -72,13 +72,13 @@ def test_minmax_fusion_and_alpha_by_hand() -> None:
     assert fused == [("a", 0.5), ("c", 0.5), ("b", 0.25), ("d", 0.0)]
     v = [s.Hit("a", None, None, None, 0.9), s.Hit("b", None, None, None, 0.8)]
     t = [s.Hit("b", None, None, None, 3.0), s.Hit("c", None, None, None, 2.0)]
-    plain = s.fuse_hits(v, t, k=3)
+    plain = s.fuse_hits(v, t, k=3, fusion="rrf", alpha=0.5)
     assert [(h.pmid, h.score) for h in plain] == [
         ("b", pytest.approx(1 / 62 + 1 / 61)), ("a", pytest.approx(1 / 61)),
         ("c", pytest.approx(1 / 62)),
     ]
     assert (plain[0].vector_rank, plain[0].text_rank, plain[0].text_score) == (2, 1, 3.0)
-    vector_only = s.fuse_hits(v, t, k=3, alpha=1.0)
+    vector_only = s.fuse_hits(v, t, k=3, fusion="rrf", alpha=1.0)
     assert [h.pmid for h in vector_only][:2] == ["a", "b"] and vector_only[2].score == 0.0
 
 
@@ -154,8 +154,16 @@ def test_hybrid_fuses_both_lists(docs: GraphDB, tiny_embedder) -> None:
     query = "liver glucose"
     vector = s.search_text(docs, tiny_embedder, query, k=5, exact=True)
     text = s.search_fulltext(docs, query, k=5)
-    hybrid = s.search_hybrid(docs, tiny_embedder, query, k=5, exact=True)
+    rrf = s.search_hybrid(docs, tiny_embedder, query, k=5, exact=True, fusion="rrf", alpha=0.5)
     want = s.fuse_rrf([[h.pmid for h in vector], [h.pmid for h in text]])[:5]
+    assert [(h.pmid, h.score) for h in rrf] == [(p, pytest.approx(v)) for p, v in want]
+    # The default: min-max normalised scores, alpha 0.6 on the vector list.
+    hybrid = s.search_hybrid(docs, tiny_embedder, query, k=5, exact=True)
+    want = s.fuse_weighted(
+        [[(h.pmid, h.score) for h in vector], [(h.pmid, h.score) for h in text]],
+        [0.6, 0.4],
+        minmax=True,
+    )[:5]
     assert [(h.pmid, h.score) for h in hybrid] == [(p, pytest.approx(v)) for p, v in want]
     top = hybrid[0]
     assert isinstance(top, s.HybridHit) and top.text_rank is not None
