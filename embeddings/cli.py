@@ -80,6 +80,8 @@ def embed(
     """Encode every article with text and store normalised vectors plus a vector index.
 
     Re-runs encode only missing or stale vectors (another model, or changed text).
+
+    Example: pubgraph embed --model runs/train/pubgraph-minilm --limit 2000
     """
     from rich.progress import (
         BarColumn,
@@ -92,6 +94,7 @@ def embed(
 
     from pubgraph.core.contracts import TEXT_MODES
     from pubgraph.core.errors import ConfigError
+    from pubgraph.core.models import check_device
     from pubgraph.core.settings import get_settings
     from pubgraph.embeddings.embed import Embedder, EmbedPlan, embed_articles
 
@@ -105,7 +108,7 @@ def embed(
             name,
             max_seq_length=max_seq_length,
             batch_size=batch,
-            device=device or settings.device,
+            device=check_device(device, "--device") or check_device(settings.device),
         )
     info = embedder.info
     console.print(
@@ -408,7 +411,10 @@ def cited_neighbours_cmd(
     k: int = _K,
     as_json: bool = _JSON,
 ) -> None:
-    """Articles within N citation hops (either direction), ranked by similarity."""
+    """Articles within N citation hops (either direction), ranked by similarity.
+
+    Example: pubgraph search cited-neighbours 12345678
+    """
     from pubgraph.embeddings.search import cited_neighbours
 
     with _connect() as driver:
@@ -429,7 +435,10 @@ def recommend_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Similar but not cited: related, and not one citation hop away."""
+    """Similar but not cited: related, and not one citation hop away.
+
+    Example: pubgraph search recommend 12345678 --top 10
+    """
     _check_method(method)
     filters = _filters(min_year, max_year, mesh, journal)
     with _connect() as driver:
@@ -460,7 +469,10 @@ def blended_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Blend similarity with co-citation: alpha*cosine + (1-alpha)*normalised count."""
+    """Blend similarity with co-citation: alpha*cosine + (1-alpha)*normalised count.
+
+    Example: pubgraph search blended 12345678
+    """
     from pubgraph.embeddings.search import blended
 
     with _connect() as driver:
@@ -482,7 +494,10 @@ def explain_cmd(
     as_json: bool = _JSON,
 ) -> None:
     """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops), and
-    each feature's contribution to the graph-aware score of `search similar`."""
+    each feature's contribution to the graph-aware score of `search similar`.
+
+    Example: pubgraph search explain 12345678 23456789
+    """
     from pubgraph.embeddings.related import explain_related, load_ranker
     from pubgraph.embeddings.search import explain
 
@@ -542,7 +557,10 @@ def export_cmd(
     model_id: str = typer.Option(None, "--model-id", help="Only vectors of this model id."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
 ) -> None:
-    """Write the stored embeddings to Parquet: pmid, vector as list<float32>."""
+    """Write the stored embeddings to Parquet: pmid, vector as list<float32>.
+
+    Example: pubgraph embeddings export --out runs/embeddings.parquet
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from pubgraph.embeddings.export import export_embeddings
@@ -567,7 +585,10 @@ def export_cmd(
 
 @embeddings_app.command("models")
 def models_cmd(as_json: bool = _JSON) -> None:
-    """List the models that produced the stored vectors, with their counts."""
+    """List the models that produced the stored vectors, with their counts.
+
+    Example: pubgraph embeddings models --json
+    """
     from pubgraph.embeddings.embed import stored_models
 
     with _connect() as driver:
