@@ -338,7 +338,7 @@ def latency_cmd(args: argparse.Namespace) -> dict[str, Any]:
     ranker = load_ranker(args.ranker)
     out: dict[str, Any] = {"n": args.n, "ranker": ranker.name, "machine": _machine()}
     cases = {
-        "hybrid search (encode + vector + BM25 + RRF)": lambda i: s.search_hybrid(
+        "hybrid search (encode + vector + BM25 + fusion)": lambda i: s.search_hybrid(
             db, embedder, texts[i], k=10),
         "vector search (encode + vector)": lambda i: s.search_hybrid(
             db, embedder, texts[i], k=10, mode="vector"),
