@@ -32,6 +32,7 @@ little padding; the chunks of ``embed_articles`` are such calls.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -46,7 +47,7 @@ import neo4j
 from pubgraph.core.contracts import article_text
 from pubgraph.core.errors import ConfigError, InputError
 from pubgraph.embeddings import queries as q
-from pubgraph.graph.db import GraphDB, run_read, run_write
+from pubgraph.graph.db import CONNECTION_ERRORS, GraphDB, connection_lost, run_read, run_write
 
 if TYPE_CHECKING:
     import numpy as np
@@ -545,6 +546,7 @@ def embed_articles(
         return n
 
     writer = _Writer(write) if overlap else None
+    lost = False
     try:
         for i in range(0, len(pending), chunk_size):
             texts = fetch_texts(driver, pending[i : i + chunk_size], text_mode)
@@ -564,12 +566,21 @@ def embed_articles(
                 t0 = time.perf_counter()
                 summary.written += write(rows)
                 summary.write_seconds += time.perf_counter() - t0
-    finally:
         if writer is not None:
             writer.close()
+    except CONNECTION_ERRORS as exc:
+        lost = True
+        done = summary.written + (writer.written if writer is not None else 0)
+        raise connection_lost(exc, committed=f"{done:,} vectors", command="embed") from None
+    finally:
+        if writer is not None:
+            with contextlib.suppress(BaseException):
+                writer.close()  # already closed, or the error raised above is the one
             summary.written += writer.written
             summary.write_seconds += writer.seconds
-        record_model(driver, info, text_mode)
+        if not lost:
+            # Neo4j gone: the next run refreshes the counts (no further 30 s of retries).
+            record_model(driver, info, text_mode)
         from pubgraph.embeddings.search import clear_status_cache
 
         clear_status_cache()

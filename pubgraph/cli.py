@@ -161,10 +161,23 @@ def main() -> None:
     ``HF_HUB_OFFLINE``.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from pubgraph.core.redact import install_log_redaction, redact
+    from pubgraph.graph.db import CONNECTION_ERRORS, connection_lost
+
+    install_log_redaction()
+    # The driver logs each retry as a WARNING; with no handler configured Python would print
+    # them all (dozens of lines while Neo4j is away). Retries stay silent; a final failure
+    # is one line (below).
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
     try:
-        app()
+        try:
+            app()
+        except CONNECTION_ERRORS as exc:
+            # A command without its own count of what it wrote: still one line, no traceback.
+            raise connection_lost(exc, committed="the transactions finished") from None
     except PubgraphError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {redact(str(exc))}", highlight=False,
+                  soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -39,6 +39,15 @@ def test_dashboard_service_points_at_neo4j() -> None:
     assert dash["depends_on"]["neo4j"]["condition"] == "service_healthy"
 
 
+def test_ports_are_published_on_loopback_by_default() -> None:
+    """Issue #14: every published port binds to 127.0.0.1 unless PUBGRAPH_BIND says else."""
+    compose = _compose()
+    published = [p for svc in compose["services"].values() for p in svc.get("ports", [])]
+    assert len(published) == 3
+    for port in published:
+        assert port.startswith("${PUBGRAPH_BIND:-127.0.0.1}:"), port
+
+
 def test_no_hard_coded_password() -> None:
     text = (REPO / "docker-compose.yml").read_text()
     for line in text.splitlines():
