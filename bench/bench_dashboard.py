@@ -97,7 +97,7 @@ def start_app(port: int, analysis_run: str | None) -> subprocess.Popen[bytes]:
                      if proc.stderr else "")
 
 
-def sample_ids(s: requests.Session, base: str) -> dict[str, Any]:
+def sample_ids(s: requests.Session, base: str, run: str | None = None) -> dict[str, Any]:
     """PMIDs, topics, years and map points to rotate through, read from the pages."""
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect
@@ -117,13 +117,14 @@ def sample_ids(s: requests.Session, base: str) -> dict[str, Any]:
         try:
             from pubgraph.analysis import read
 
-            run = read.latest_run(db)
+            run = run or read.latest_run(db)
             if run:
                 t = read.topics(db, run)
                 out["topics"] = [int(x) for x in t["topic"] if int(x) >= 0]
                 pts = read.map_points(db, run)
-                out["points"] = pts.sample(n=min(200, len(pts)), random_state=0)[
-                    ["x", "y"]].to_dict("records")
+                if len(pts):
+                    out["points"] = pts.sample(n=min(200, len(pts)), random_state=0)[
+                        ["x", "y"]].to_dict("records")
                 out["run"] = run
         except ImportError:
             pass
@@ -144,7 +145,7 @@ def main() -> None:
     base = args.url or f"http://127.0.0.1:{args.port}"
     s = requests.Session()
     s.get(base + "/")
-    ids = sample_ids(s, base)
+    ids = sample_ids(s, base, args.analysis_run)
     pmids, topics, points = ids["pmids"], ids["topics"], ids["points"]
     y0, y1 = ids["years"] or (2000, 2020)
     mid = (y0 + y1) // 2
@@ -174,7 +175,7 @@ def main() -> None:
             "article-nav.href", [("article-graph", "tapNodeData", {"id": rot(pmids, i)})], [],
             "article-graph.tapNodeData"),
     }
-    if topics:
+    if topics and points:
         cases.update({
             "page: trends (home)": lambda i: router_body("/"),
             "page: trends (3 topics, stacked)": lambda i: router_body(
@@ -198,6 +199,8 @@ def main() -> None:
                  ("map-graph", "clickData", {"points": [{**rot(points, i), "curveNumber": 0}]})],
                 [("map-years", "min", y0), ("map-years", "max", y1)], "map-graph.clickData"),
         })
+    # page renders (the costly ones) first, then the in-page callbacks
+    cases = dict(sorted(cases.items(), key=lambda kv: kv[0].startswith("callback")))
     if args.only:
         keep = set(args.only.split(","))
         cases = {k: v for k, v in cases.items() if k in keep}

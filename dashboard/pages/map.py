@@ -43,9 +43,14 @@ def layout(**params: Any) -> Any:
     shown = visible_points(points, y0, y1, ctx.map_points_max)
     in_years = int(((points["year"] >= y0) & (points["year"] <= y1)).sum())
     if len(shown):
-        fig = figures.map_figure(shown)
-        fig.update_layout(height=640, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                          title=f"Articles {y0}–{y1}", clickmode="event")
+        def build() -> Any:
+            fig = figures.map_figure(shown)
+            fig.update_layout(height=640, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                              title=f"Articles {y0}–{y1}", clickmode="event")
+            return fig
+
+        # A run never changes: one figure per (run, year range), built once.
+        fig = ctx.cached(("map-figure", run, y0, y1, ctx.map_points_max), build, 600.0)
         graph: Any = dcc.Graph(id="map-graph", figure=fig, config={"displaylogo": False})
     else:
         graph = c.notice("No article in these years", f"Nothing between {y0} and {y1}.")

@@ -66,17 +66,25 @@ def layout(topics: str = "", mode: str = "lines", **_: Any) -> Any:
             data.ANALYSIS_COMMAND), page_id="trends-page")
     chosen = [t for t in parse_topics(topics) if t in set(tdf["topic"].astype(int))]
     stacked = mode == "area"
-    fig = figures.trends_figure(years, topics=chosen or None, top=TOP_DEFAULT, stacked=stacked)
-    fig.update_layout(height=470, margin={"l": 60, "r": 20, "t": 50, "b": 40},
-                      clickmode="event")
+
+    def build() -> tuple[Any, list[int | None], dict[int, str]]:
+        fig = figures.trends_figure(years, topics=chosen or None, top=TOP_DEFAULT,
+                                    stacked=stacked)
+        fig.update_layout(height=470, margin={"l": 60, "r": 20, "t": 50, "b": 40},
+                          clickmode="event")
+        curves = curve_topics(fig, tdf)
+        # a card's dot has its line's colour (topics off the chart: grey)
+        colours: dict[int, str] = {}
+        for topic_id, trace in zip(curves, fig.data, strict=True):
+            colour = getattr(getattr(trace, "line", None), "color", None)
+            if topic_id is not None and colour and topic_id not in colours:
+                colours[topic_id] = str(colour)
+        return fig, curves, colours
+
+    # A run never changes: the figure of a (run, selection, mode) is built once.
+    fig, curves, colours = ctx.cached(("trends-figure", run, tuple(chosen), stacked), build,
+                                      600.0)
     rows = tdf.to_dict("records")
-    curves = curve_topics(fig, tdf)
-    # a card's dot has its line's colour (topics off the chart: grey)
-    colours: dict[int, str] = {}
-    for topic_id, trace in zip(curves, fig.data, strict=True):
-        colour = getattr(getattr(trace, "line", None), "color", None)
-        if topic_id is not None and colour and topic_id not in colours:
-            colours[topic_id] = str(colour)
     notable = [r for r in rows if r.get("trend") in HIGHLIGHT and int(r["topic"]) >= 0]
     notable.sort(key=lambda r: (HIGHLIGHT.index(r["trend"]),
                                 r["q"] if r.get("q") == r.get("q") and r.get("q") is not None
