@@ -222,7 +222,7 @@ def kmeans(
         info["silhouette"] = scores
     k = min(int(k), n)
     # Several seeded starts where they are cheap; one start at 51k articles × 600 topics.
-    n_init = 4 if n * k <= 2_000_000 else 1
+    n_init = 4 if n * k <= 200_000 else 1
     labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(x)
     info["k"] = k
     return Clustering(relabel_by_size(labels), np.zeros(n, dtype=bool), info)

@@ -18,6 +18,17 @@ import pandas as pd
 
 from pubgraph.analysis import queries as q
 from pubgraph.graph.db import GraphDB, run_read, run_write, write_batches
+from pubgraph.graph.schema import SCHEMA_STATEMENTS
+
+ANALYSIS_SCHEMA = ("analysisrun_id", "topic_key", "topic_run")
+
+
+def ensure_schema(db: GraphDB) -> None:
+    """The analysis constraints and index (idempotent), also on a graph made before them:
+    without ``topic_key`` every membership write would scan all topics."""
+    for name, statement in SCHEMA_STATEMENTS:
+        if name in ANALYSIS_SCHEMA:
+            run_write(db, statement)
 
 
 def clean(value: Any) -> Any:
@@ -63,6 +74,7 @@ def write_run(
 ) -> dict[str, int]:
     """Replace the run ``run["id"]`` in the graph; returns the rows written per kind."""
     run_id = str(run["id"])
+    ensure_schema(db)
     delete_run(db, run_id)
     props = clean(dict(run))
     props["parameters"] = json.dumps(props.get("parameters") or {}, sort_keys=True)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from pubgraph import __version__
+from pubgraph import demo as demo_cli
 from pubgraph.analysis import cli as analysis_cli
 from pubgraph.core.errors import PubgraphError
 from pubgraph.dashboard import cli as dashboard_cli
@@ -30,6 +31,7 @@ from pubgraph.train import cli as train_cli
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
 COMMAND_MODULES = (
     graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, analysis_cli, dashboard_cli,
+    demo_cli,
 )
 
 app = typer.Typer(
