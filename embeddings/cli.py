@@ -80,6 +80,8 @@ def embed(
     """Encode every article with text and store normalised vectors plus a vector index.
 
     Re-runs encode only missing or stale vectors (another model, or changed text).
+
+    Example: pubgraph embed --model runs/train/pubgraph-minilm --limit 2000
     """
     from rich.progress import (
         BarColumn,
@@ -92,6 +94,7 @@ def embed(
 
     from pubgraph.core.contracts import TEXT_MODES
     from pubgraph.core.errors import ConfigError
+    from pubgraph.core.models import check_device
     from pubgraph.core.settings import get_settings
     from pubgraph.embeddings.embed import Embedder, EmbedPlan, embed_articles
 
@@ -105,7 +108,7 @@ def embed(
             name,
             max_seq_length=max_seq_length,
             batch_size=batch,
-            device=device or settings.device,
+            device=check_device(device, "--device") or check_device(settings.device),
         )
     info = embedder.info
     console.print(
@@ -271,7 +274,10 @@ def search_text_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Semantic search: free text to the top-k articles, with year/MeSH/journal filters."""
+    """Semantic search: free text to the top-k articles, with year/MeSH/journal filters.
+
+    Example: pubgraph search text "insulin resistance in skeletal muscle" --top 5
+    """
     from pubgraph.embeddings.search import search_text
 
     with _connect() as driver:
@@ -298,7 +304,10 @@ def similar_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Nearest neighbours of an article (itself excluded)."""
+    """Nearest neighbours of an article (itself excluded).
+
+    Example: pubgraph search similar 12345678 --top 10
+    """
     from pubgraph.embeddings.search import similar
 
     with _connect() as driver:
@@ -319,7 +328,10 @@ def cited_neighbours_cmd(
     k: int = _K,
     as_json: bool = _JSON,
 ) -> None:
-    """Articles within N citation hops (either direction), ranked by similarity."""
+    """Articles within N citation hops (either direction), ranked by similarity.
+
+    Example: pubgraph search cited-neighbours 12345678
+    """
     from pubgraph.embeddings.search import cited_neighbours
 
     with _connect() as driver:
@@ -338,7 +350,10 @@ def recommend_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Similar but not cited: near in meaning, not one citation hop away."""
+    """Similar but not cited: near in meaning, not one citation hop away.
+
+    Example: pubgraph search recommend 12345678 --top 10
+    """
     from pubgraph.embeddings.search import recommend
 
     with _connect() as driver:
@@ -365,7 +380,10 @@ def blended_cmd(
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Blend similarity with co-citation: alpha*cosine + (1-alpha)*normalised count."""
+    """Blend similarity with co-citation: alpha*cosine + (1-alpha)*normalised count.
+
+    Example: pubgraph search blended 12345678
+    """
     from pubgraph.embeddings.search import blended
 
     with _connect() as driver:
@@ -385,7 +403,10 @@ def explain_cmd(
     max_paths: int = typer.Option(10, "--max-paths", min=1, help="Citation paths to list."),
     as_json: bool = _JSON,
 ) -> None:
-    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops)."""
+    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops).
+
+    Example: pubgraph search explain 12345678 23456789
+    """
     from pubgraph.embeddings.search import explain
 
     with _connect() as driver:
@@ -425,7 +446,10 @@ def export_cmd(
     model_id: str = typer.Option(None, "--model-id", help="Only vectors of this model id."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
 ) -> None:
-    """Write the stored embeddings to Parquet: pmid, vector as list<float32>."""
+    """Write the stored embeddings to Parquet: pmid, vector as list<float32>.
+
+    Example: pubgraph embeddings export --out runs/embeddings.parquet
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from pubgraph.embeddings.export import export_embeddings
@@ -450,7 +474,10 @@ def export_cmd(
 
 @embeddings_app.command("models")
 def models_cmd(as_json: bool = _JSON) -> None:
-    """List the models that produced the stored vectors, with their counts."""
+    """List the models that produced the stored vectors, with their counts.
+
+    Example: pubgraph embeddings models --json
+    """
     from pubgraph.embeddings.embed import stored_models
 
     with _connect() as driver:

@@ -24,8 +24,12 @@ graph_app = typer.Typer(
 @neo4j_app.command("start")
 def neo4j_start(
     timeout: float = typer.Option(None, help="Seconds to wait for Bolt (default: settings)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Start the local server (first run fetches Neo4j from Maven Central) and wait for Bolt."""
+    """Start the local server (first run fetches Neo4j from Maven Central) and wait for Bolt.
+
+    Example: NEO4J_PASSWORD=a-long-secret pubgraph neo4j start
+    """
     from pubgraph.graph.server import LocalNeo4j
 
     server = LocalNeo4j(get_settings())
@@ -33,6 +37,9 @@ def neo4j_start(
     with console.status("starting Neo4j (the first start resolves the jars with Maven)..."):
         status = server.start(timeout=timeout)
     verb = "already running" if before.running else "started"
+    if as_json:
+        typer.echo(json.dumps({**_status_dict(status), "started": not before.running}, indent=2))
+        return
     console.print(
         f"Neo4j {status.version} {verb}: [bold]{status.uri}[/bold] (pid {status.pid}, "
         f"data {status.home})"
@@ -42,29 +49,60 @@ def neo4j_start(
 
 @neo4j_app.command("stop")
 def neo4j_stop() -> None:
-    """Shut the local server down cleanly (data is kept)."""
+    """Shut the local server down cleanly (data is kept).
+
+    Example: pubgraph neo4j stop
+    """
     from pubgraph.graph.server import LocalNeo4j
 
     stopped = LocalNeo4j(get_settings()).stop()
     console.print("Neo4j stopped" if stopped else "Neo4j was not running")
 
 
+def _status_dict(s: object) -> dict[str, object]:
+    from dataclasses import asdict
+
+    out = asdict(s)  # type: ignore[call-overload]
+    out["home"] = str(out["home"])
+    return dict(out)
+
+
 @neo4j_app.command("status")
-def neo4j_status() -> None:
-    """Say whether the local server runs, where, and which version. Exit 1 when it does not."""
+def neo4j_status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Say whether the local server runs, where, and which version. Exit 1 when it does not.
+
+    Read-only: never creates a data directory or password. Example: pubgraph neo4j status --json
+    """
     from pubgraph.graph.server import LocalNeo4j
 
-    s = LocalNeo4j(get_settings()).status()
-    if s.running:
+    server = LocalNeo4j(get_settings())
+    s = server.status()
+    other = not s.running and server.other_server_answers()
+    if as_json:
+        typer.echo(json.dumps({**_status_dict(s), "other_server_on_port": other}, indent=2))
+    elif s.running:
         console.print(f"running: {s.uri} Neo4j {s.version} (pid {s.pid}, data {s.home})")
     else:
-        console.print(f"not running (data {s.home})")
+        console.print(f"not running (data {s.home})", highlight=False)
+        if other:
+            console.print(
+                f"note: something answers on {server.settings.neo4j_host}:"
+                f"{server.settings.neo4j_port}, but it was not started from this data "
+                "directory (another PUBGRAPH_DATA_DIR, or another program)",
+                highlight=False,
+            )
+    if not s.running:
         raise typer.Exit(1)
 
 
 @graph_app.command("init")
 def graph_init() -> None:
-    """Create constraints and indexes (idempotent)."""
+    """Create constraints and indexes (idempotent).
+
+    Example: pubgraph graph init
+    """
     from pubgraph.graph.db import connect
     from pubgraph.graph.schema import init_schema
 
@@ -75,7 +113,10 @@ def graph_init() -> None:
 
 @graph_app.command("stats")
 def graph_stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Node counts by label and relationship counts by type (plus corpus figures)."""
+    """Node counts by label and relationship counts by type (plus corpus figures).
+
+    Example: pubgraph graph stats --json
+    """
     from pubgraph.graph.db import connect
     from pubgraph.graph.schema import graph_counts
 
@@ -113,7 +154,10 @@ def graph_reset(
     yes: bool = typer.Option(False, "--yes", help="Really delete everything."),
     drop_schema: bool = typer.Option(False, "--drop-schema", help="Also drop constraints/indexes."),
 ) -> None:
-    """Delete every node and relationship in the configured database."""
+    """Delete every node and relationship in the configured database.
+
+    Example: pubgraph graph reset --yes
+    """
     from pubgraph.graph.db import connect
     from pubgraph.graph.schema import reset_graph
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from rich.table import Table
 console = Console()
 
 
-def _progress() -> Any:
+def _progress(enabled: bool = True) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -31,6 +32,7 @@ def _progress() -> Any:
         TimeRemainingColumn(),
         console=console,
         transient=False,
+        disable=not enabled,
     )
 
 
@@ -60,6 +62,7 @@ def load(
     init: bool = typer.Option(
         True, "--init/--no-init", help="Create the constraints and indexes first (idempotent)."
     ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Load article records into Neo4j: batched MERGEs, one transaction per batch.
 
@@ -67,6 +70,8 @@ def load(
     interrupted, ends with the same graph. An update file loaded after the baseline replaces
     each changed article's properties and outgoing relationships; its DeleteCitation PMIDs
     are applied after its articles (a deleted article that others cite stays as a stub).
+
+    Example: pubgraph graph load runs/records.parquet
     """
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect
@@ -78,7 +83,7 @@ def load(
     with connect(settings) as driver:
         if init:
             init_schema(driver)
-        with _progress() as progress:
+        with _progress(not as_json) as progress:
             task = progress.add_task("loading records", total=total)
             loader = GraphLoader(
                 driver,
@@ -87,10 +92,7 @@ def load(
             )
             summary = loader.load_parquet(files)
     rate = (summary.nodes_created + summary.relationships_created) / max(summary.seconds, 1e-9)
-    console.print(
-        _table(
-            f"loaded {len(files)} file(s) in {summary.seconds:.1f} s",
-            {
+    figures: dict[str, Any] = {
                 "rows read": summary.rows,
                 "articles written": summary.articles,
                 "stub articles created": summary.stubs_created,
@@ -103,9 +105,15 @@ def load(
                 "relationships created": summary.relationships_created,
                 "relationships deleted": summary.relationships_deleted,
                 "graph rows / s": rate,
-            },
-        )
-    )
+    }
+    if as_json:
+        import dataclasses
+
+        data = dataclasses.asdict(summary)
+        data.update(files=[str(f) for f in files], graph_rows_per_second=round(rate, 1))
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
+    console.print(_table(f"loaded {len(files)} file(s) in {summary.seconds:.1f} s", figures))
 
 
 def load_mesh(
@@ -121,7 +129,8 @@ def load_mesh(
 ) -> None:
     """Load the MeSH hierarchy: MeshTerm.tree_numbers and (narrower)-[:BROADER]->(broader).
 
-    Optional: articles load without it. Idempotent.
+    Optional: articles load without it, but the `hard` and `mesh_distant` pair strategies
+    use it. Idempotent. Example: pubgraph graph load-mesh ../shared/data/mesh/tree-numbers.tsv
     """
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect
@@ -167,6 +176,7 @@ def load_edges(
     """Load an external citation edge list (no text): stub Articles plus CITES {source}.
 
     For graph-algorithm work at scale. Idempotent; self-citations are skipped.
+    Example: pubgraph graph load-edges pubmed_diabetes.cites.tab --source linqs
     """
     from pubgraph.core.settings import get_settings
     from pubgraph.graph.db import connect

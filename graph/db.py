@@ -22,6 +22,8 @@ from pubgraph.core.errors import ConfigError, Neo4jUnavailable
 from pubgraph.core.settings import Settings
 
 DEFAULT_BATCH_SIZE = 5000
+# The schemes the Neo4j driver speaks (Bolt); http(s):// is the Browser/HTTP API, not Bolt.
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def _auth(settings: Settings) -> tuple[str, str] | None:
     if settings.uses_local_server:
         from pubgraph.graph.server import LocalNeo4j
 
+        # Never create a password here: only `neo4j start` does (with the server).
         password = LocalNeo4j(settings).password()
         return (settings.neo4j_user, password) if password else None
     if settings.neo4j_password is None:
@@ -87,6 +90,13 @@ def connect(settings: Settings, *, verify: bool = True) -> GraphDB:
     """
     s = settings
     uri = s.resolved_neo4j_uri
+    scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+    if scheme not in BOLT_SCHEMES:
+        raise ConfigError(
+            f"Neo4j URI '{uri}' is not a Bolt address: use bolt:// or neo4j:// "
+            f"(e.g. bolt://localhost:7687; +s / +ssc for TLS)",
+            "NEO4J_URI",
+        )
     try:
         driver = GraphDatabase.driver(
             uri, auth=_auth(s), connection_timeout=10.0, notifications_min_severity="OFF"
@@ -101,8 +111,13 @@ def connect(settings: Settings, *, verify: bool = True) -> GraphDB:
         driver.execute_query("RETURN 1", database_=s.neo4j_database)
     except nx.AuthError:
         driver.close()
+        where = ""
+        if s.uses_local_server:
+            from pubgraph.graph.server import LocalNeo4j
+
+            where = f" (password from {LocalNeo4j(s).password_source()})"
         raise Neo4jUnavailable(
-            f"Neo4j at {uri} refused the credentials of user '{s.neo4j_user}'",
+            f"Neo4j at {uri} refused the credentials of user '{s.neo4j_user}'{where}",
             "NEO4J_USER / NEO4J_PASSWORD",
         ) from None
     except (nx.ServiceUnavailable, OSError) as exc:

@@ -30,6 +30,10 @@ SERVER_DIR = Path(__file__).resolve().parent / "server"
 POM = SERVER_DIR / "pom.xml"
 LAUNCHER = SERVER_DIR / "PubgraphNeo4j.java"
 MIN_JAVA = 17
+# Neo4j refuses shorter passwords (dbms.security.auth_minimum_password_length, default 8).
+MIN_PASSWORD_LENGTH = 8
+# Printed by the launcher when start-up fails, before it exits non-zero.
+FAILED_MARKER = "pubgraph-neo4j: start-up failed:"
 
 # The JVM options Neo4j's own start script passes on Java 17.
 JVM_OPTIONS = (
@@ -189,20 +193,50 @@ class LocalNeo4j:
         shutil.rmtree(tmp, ignore_errors=True)
         return out
 
-    def password(self) -> str | None:
-        """The password the local server is started with (None when auth is off)."""
+    def password(self, *, create: bool = False) -> str | None:
+        """The password of the local server (None when auth is off, or when no password is
+        set and the password file does not exist yet).
+
+        Only ``start`` passes ``create=True``: a read-only command never writes a new
+        password file (that would not match the password the server already has).
+        """
         if not self.settings.neo4j_auth:
             return None
         if self.settings.neo4j_password:
             return self.settings.neo4j_password
         if self.password_file.exists():
             return self.password_file.read_text().strip()
+        if not create:
+            return None
         self.home.mkdir(parents=True, exist_ok=True)
         pw = secrets.token_urlsafe(18)
         fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(pw)
         return pw
+
+    def password_source(self) -> str:
+        """Where the password comes from, for error messages."""
+        if not self.settings.neo4j_auth:
+            return "authentication off (PUBGRAPH_NEO4J_AUTH=false)"
+        if self.settings.neo4j_password:
+            return "NEO4J_PASSWORD"
+        if self.password_file.exists():
+            return f"the password file {self.password_file}"
+        return (
+            f"no password: {self.password_file} does not exist "
+            "(`pubgraph neo4j start` creates it)"
+        )
+
+    def check_password(self) -> None:
+        """Refuse, before starting anything, a password Neo4j would reject."""
+        pw = self.settings.neo4j_password
+        if self.settings.neo4j_auth and pw is not None and len(pw) < MIN_PASSWORD_LENGTH:
+            raise ConfigError(
+                f"the Neo4j password must be at least {MIN_PASSWORD_LENGTH} characters "
+                f"(it has {len(pw)})",
+                "NEO4J_PASSWORD",
+            )
 
     # -- lifecycle -----------------------------------------------------------------------
     def _pid(self) -> int | None:
@@ -224,19 +258,28 @@ class LocalNeo4j:
         running = pid is not None and port_in_use(*_host_port(uri))
         return ServerStatus(running, pid, uri, version if running else None, self.home)
 
+    def other_server_answers(self) -> bool:
+        """True when something answers on the configured port although no server of this
+        data directory runs (another data directory's server, or another program)."""
+        host, port = self.settings.neo4j_host, self.settings.neo4j_port
+        return self._pid() is None and port_in_use(host, port)
+
     def start(self, timeout: float | None = None) -> ServerStatus:
         """Start the server (a no-op when it already runs) and wait until Bolt answers."""
         current = self.status()
         if current.running:
             return current
         host, port = self.settings.neo4j_host, self.settings.neo4j_port
+        self.check_password()
         if port_in_use(host, port):
             raise ConfigError(
-                f"port {port} on {host} is already in use by another program", "PUBGRAPH_NEO4J_PORT"
+                f"port {port} on {host} is already in use by another program (or by a server "
+                f"of another data directory than {self.settings.data_dir})",
+                "PUBGRAPH_NEO4J_PORT",
             )
         java = self.java()
         cp = self.classpath()
-        password = self.password()
+        password = self.password(create=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.pop("PUBGRAPH_NEO4J_INITIAL_PASSWORD", None)
@@ -276,10 +319,10 @@ class LocalNeo4j:
         deadline = time.monotonic() + (timeout or self.settings.neo4j_start_timeout)
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
                 raise Neo4jUnavailable(
-                    f"the local Neo4j server exited during start-up: {self._log_tail(log_start)} "
-                    f"(log: {self.log_file})",
-                    "PUBGRAPH_NEO4J_HEAP",
+                    f"the local Neo4j server exited during start-up (code {proc.returncode}): "
+                    f"{self._log_tail(log_start)} (log: {self.log_file})"
                 )
             text = self._log_since(log_start)
             m = re.search(r"pubgraph-neo4j: ready version=(\S+) bolt=(\S+)", text)
@@ -289,10 +332,13 @@ class LocalNeo4j:
                 )
                 return self.status()
             time.sleep(0.5)
+        last = self._log_tail(log_start)  # before the shutdown adds its own lines
         self._terminate(proc.pid, 30)
+        self.pid_file.unlink(missing_ok=True)
         raise Neo4jUnavailable(
             f"the local Neo4j server did not answer on {host}:{port} within "
-            f"{timeout or self.settings.neo4j_start_timeout:.0f} s (log: {self.log_file})",
+            f"{timeout or self.settings.neo4j_start_timeout:.0f} s; last log line: "
+            f"{last} (log: {self.log_file})",
             "PUBGRAPH_NEO4J_START_TIMEOUT",
         )
 
@@ -328,9 +374,21 @@ class LocalNeo4j:
             return ""
 
     def _log_tail(self, offset: int) -> str:
-        lines = [ln for ln in self._log_since(offset).splitlines() if ln.strip()]
-        errors = [ln for ln in lines if "Exception" in ln or "Error" in ln]
-        return (errors[-1] if errors else (lines[-1] if lines else "no output")).strip()[:300]
+        return last_meaningful_line(self._log_since(offset))
+
+
+def last_meaningful_line(log: str) -> str:
+    """The line of a server log that says why start-up failed: the launcher's own failure
+    line, else the last exception or error line (the innermost ``Caused by``), else the last
+    line that is not a stack frame."""
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    failed = [ln for ln in lines if ln.startswith(FAILED_MARKER)]
+    if failed:
+        return failed[-1][len(FAILED_MARKER):].strip()[:300] or failed[-1][:300]
+    content = [ln for ln in lines if not ln.startswith(("at ", "...")) and not ln.endswith(" more")]
+    errors = [ln for ln in content if re.search(r"(Exception|Error)\b", ln)]
+    pick = errors[-1] if errors else (content[-1] if content else "no output")
+    return pick.removeprefix("Caused by: ")[:300]
 
 
 def _host_port(uri: str) -> tuple[str, int]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -51,6 +52,9 @@ def files(
             "(the same loader as `pubgraph graph load`; idempotent, safe to re-run).",
         ),
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON (no progress bar).")
+    ] = False,
 ) -> None:
     """Parse PubMed / PMC XML files into a Parquet file of records (streaming, flat memory).
 
@@ -58,11 +62,15 @@ def files(
     """
     from pubgraph.ingest.files import sync_files
 
+    progress = progress and not as_json
     if not load:
         summary = sync_files(
             paths, out, skip_bad=skip_bad, progress=progress, include_body=pmc_body
         )
-        print_summary(summary)
+        if as_json:
+            typer.echo(json.dumps(summary_dict(summary), indent=2))
+        else:
+            print_summary(summary)
         return
 
     from pubgraph.core.settings import get_settings
@@ -82,13 +90,29 @@ def files(
         finally:
             # Rows parsed before a bad record are still loaded, then the error is raised.
             loaded = stream.finish()
+    figures = {k: v for k, v in loaded.as_dict().items() if isinstance(v, int | float)}
+    if as_json:
+        typer.echo(json.dumps({**summary_dict(summary), "loaded": figures}, indent=2))
+        return
     print_summary(summary)
     from rich.console import Console
 
-    figures = {k: v for k, v in loaded.as_dict().items() if isinstance(v, int | float)}
     Console().print("loaded into Neo4j: " + ", ".join(
         f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.1f}" for k, v in figures.items()
     ))
+
+
+def summary_dict(summary: IngestSummary) -> dict[str, Any]:
+    """The summary as plain JSON values (skips as a list of dicts)."""
+    import dataclasses
+
+    data = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+    data["skips"] = [
+        {k: getattr(s, k) for k in ("file", "record", "line", "reason") if hasattr(s, k)}
+        for s in summary.skips
+    ]
+    data["articles_per_second"] = round(summary.articles_per_second, 1)
+    return data
 
 
 def print_summary(summary: IngestSummary) -> None:

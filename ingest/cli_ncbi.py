@@ -71,12 +71,16 @@ def pubmed(
             "--resume", help="Continue the run kept in the cache directory after a crash."
         ),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Search PubMed for --query between --from and --to; write each record once to --out.
 
     Date ranges over PubMed's 9,999-record search cap are split automatically.
     Requests keep to NCBI's rate limit (3/s; 10/s with PUBGRAPH_NCBI_API_KEY) and are retried.
     Everything fetched stays in the cache directory: a crashed run continues with --resume.
+
+    Example: pubgraph ingest pubmed --query "cancer immunotherapy" --from 2024-01-01
+    --to 2024-01-31 --max 500 --out immunotherapy.parquet
     """
     from rich.progress import (
         BarColumn,
@@ -86,6 +90,7 @@ def pubmed(
         TimeElapsedColumn,
     )
 
+    from pubgraph.core.errors import NcbiError
     from pubgraph.core.settings import get_settings
     from pubgraph.ingest.eutils import EutilsClient
     from pubgraph.ingest.ncbi import SyncEvent, SyncOptions, sync_pubmed
@@ -130,8 +135,25 @@ def pubmed(
                 bar.update(task, description=f"citations (batch {e.batch})")
 
         client = EutilsClient.from_settings(settings, on_retry=on_retry)
-        summary = sync_pubmed(client, options, progress=on_event)
+        try:
+            summary = sync_pubmed(client, options, progress=on_event)
+        except NcbiError as exc:
+            # Name the address asked, and the setting that changes it.
+            raise type(exc)(
+                f"NCBI E-utilities at {settings.eutils_url} failed: {exc} "
+                "(check PUBGRAPH_EUTILS_URL and the network; PUBGRAPH_NCBI_API_KEY raises "
+                "the rate limit)"
+            ) from None
         bar.update(task, description="done")
+
+    if as_json:
+        import dataclasses
+        import json
+
+        data = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+        data["cache"] = str(cache_dir)
+        typer.echo(json.dumps(data, indent=2, default=str))
+        return
 
     table = Table(title=f"PubMed -> {summary.out}", show_header=False)
     table.add_row("articles", f"{summary.articles:,}")

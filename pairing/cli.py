@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,39 @@ pairs_app = typer.Typer(
     "export them for training.",
     no_args_is_help=True,
 )
+
+
+class ExportFormat(StrEnum):
+    """What ``pairs export`` writes."""
+
+    pairs = "pairs"
+    triplets = "triplets"
+    labelled = "labelled"
+    citations = "citations"
+    texts = "texts"
+    all = "all"
+
+
+class Split(StrEnum):
+    """An article split."""
+
+    train = "train"
+    validation = "validation"
+    test = "test"
+
+
+def _bar(total: int | None, enabled: bool = True) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not enabled,
+    )
 
 
 def _connect() -> Any:
@@ -108,12 +142,20 @@ def run_command(
             help="Parallel transactions for the pairwise queries (pairs do not depend on it).",
         ),
     ] = 2,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run's id, path and counts as JSON.")
+    ] = False,
 ) -> None:
     """Run pairing strategies on the graph; write the pairs and record a PairRun.
 
     Pairs are (pmid_a, pmid_b, label, strategy, score, split): label 1 for positives, 0 for
     negatives. Splits are by article, so no pair crosses splits; the same seed on the same
     graph gives identical pairs (and the same run id).
+
+    Example: pubgraph pairs run --seed 13 --out runs/pairs
     """
     from pubgraph.core.settings import get_settings
     from pubgraph.pairing.config import load_config
@@ -126,12 +168,31 @@ def run_command(
         max_pairs_per_article=max_per_article,
         negatives_per_positive=negatives_per_positive,
     )
-    with _connect() as driver, console.status("pairing...") as status:
+    steps = len(cfg.strategies) + 1  # the article splits, then each strategy
+    with _connect() as driver, _bar(steps, progress and not as_json) as bar:
+        task = bar.add_task("pairing", total=steps)
+        seen: list[str] = []
+
+        def step(msg: str) -> None:
+            # Each message starts the next stage: the previous one is done.
+            if seen:
+                bar.advance(task)
+            seen.append(msg)
+            bar.update(task, description=msg)
+
         result = run_pairs(
-            driver, cfg, out, progress=lambda msg: status.update(msg), workers=workers,
+            driver, cfg, out, progress=step, workers=workers,
             pairs_root=get_settings().data_dir / "pairs",
         )
+        bar.update(task, completed=steps, description="pairs written")
     c = result.counts
+    if as_json:
+        typer.echo(json.dumps(
+            {"id": result.run_id, "out": str(result.out_dir), "pairs_path": str(result.pairs_path),
+             "duration": round(result.duration, 3), "counts": c},
+            indent=2, default=str,
+        ))
+        return
     console.print(_strategy_table(c["by_strategy"]))
     console.print(
         f"run [bold]{result.run_id}[/bold]: {c['pairs']:,} pairs ({c['positives']:,} positive, "
@@ -142,6 +203,8 @@ def run_command(
         f"pairs crossing splits: {c['cross_split_pairs']} (share {c['cross_split_share']:.1%}); "
         f"candidates dropped for crossing splits: {c['dropped_cross_split']:,}"
     )
+    # The run's warnings (e.g. shared_mesh found nothing) were logged by run_pairs: on
+    # stderr, silenced by -q.
     typer.echo(str(result.pairs_path))
 
 
@@ -149,7 +212,10 @@ def run_command(
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the recorded PairRuns, newest first."""
+    """List the recorded PairRuns, newest first.
+
+    Example: pubgraph pairs list --json
+    """
     from pubgraph.pairing.jobs import list_runs
 
     with _connect() as driver:
@@ -183,7 +249,10 @@ def show_command(
     run: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a run: parameters, counts per strategy and split, label balance."""
+    """Show a run: parameters, counts per strategy and split, label balance.
+
+    Example: pubgraph pairs show pr-1a2b3c
+    """
     from pubgraph.pairing.jobs import get_run, pair_summary, read_pairs
 
     with _connect() as driver:
@@ -220,7 +289,10 @@ def diff_command(
     run_b: Annotated[str, typer.Argument(help="Second run id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Compare two runs: pair overlap, label balance and MeSH coverage."""
+    """Compare two runs: pair overlap, label balance and MeSH coverage.
+
+    Example: pubgraph pairs diff pr-1a2b3c pr-4d5e6f
+    """
     from pubgraph.pairing.jobs import diff_runs
 
     with _connect() as driver:
@@ -266,33 +338,57 @@ def diff_command(
 def export_command(
     run: Annotated[str, typer.Argument(help="Run id (or unique prefix), or a run directory.")],
     format: Annotated[
-        str,
+        ExportFormat,
         typer.Option(
             "--format",
             "-f",
             help="pairs (anchor,positive), triplets (anchor,positive,negative), labelled "
             "(text1,text2,label), citations (held-out relevance lists), texts, or all.",
         ),
-    ] = "pairs",
-    split: Annotated[str, typer.Option(help="train, validation or test.")] = "train",
+    ] = ExportFormat.pairs,
+    split: Annotated[Split, typer.Option(help="The article split to export.")] = Split.train,
     out: Annotated[
         Path | None,
         typer.Option(help="Output file, .parquet or .csv (default: in the run directory)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="PMIDs per text query.")] = 1000,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the files written as JSON.")
+    ] = False,
 ) -> None:
-    """Export a run's pairs with texts read from the graph, in the forms the trainer reads."""
-    from pubgraph.pairing.export import export_all, export_run
+    """Export a run's pairs with texts read from the graph, in the forms the trainer reads.
+
+    Example: pubgraph pairs export runs/pairs --format all
+    """
+    from pubgraph.pairing.export import ALL_EXPORTS, export_all, export_run
     from pubgraph.pairing.jobs import get_run
 
-    with _connect() as driver:
+    fmt = format.value
+    total = len(ALL_EXPORTS) if fmt == "all" else 1
+    with _connect() as driver, _bar(total, progress and not as_json) as bar:
+        task = bar.add_task(f"export {fmt}", total=total)
         target: Any = Path(run) if Path(run).is_dir() else get_run(driver, run)
-        if format == "all":
+        if fmt == "all":
             if out is not None:
                 raise typer.BadParameter("--out cannot be used with --format all")
-            done = export_all(driver, target, batch_size=batch_size)
+
+            def one_done(summary: Any) -> None:
+                bar.update(task, advance=1, description=f"{summary.format} {summary.split}")
+
+            done = export_all(driver, target, batch_size=batch_size, on_done=one_done)
         else:
-            done = [export_run(driver, target, format, split, out, batch_size=batch_size)]
+            done = [export_run(driver, target, fmt, split.value, out, batch_size=batch_size)]
+            bar.advance(task)
+    if as_json:
+        typer.echo(json.dumps(
+            [{"format": s.format, "split": s.split, "rows": s.rows, "path": str(s.path),
+              "skipped": s.skipped} for s in done],
+            indent=2,
+        ))
+        return
     for s in done:
         skipped = f" (skipped {_fmt(s.skipped)})" if any(s.skipped.values()) else ""
         console.print(f"{s.format} {s.split}: {s.rows:,} rows -> {s.path}{skipped}")
@@ -300,7 +396,10 @@ def export_command(
 
 @pairs_app.command("strategies")
 def strategies_command() -> None:
-    """List the strategies, their default parameters and their named Cypher statements."""
+    """List the strategies, their default parameters and their named Cypher statements.
+
+    Example: pubgraph pairs strategies
+    """
     import dataclasses
 
     from pubgraph.pairing.config import DEFAULT_STRATEGIES, STRATEGIES, default_params

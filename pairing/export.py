@@ -26,7 +26,7 @@ without abstract is its title). Texts are read in batches of PMIDs, never one by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,23 +279,29 @@ def export_run(
     return ExportSummary(path, fmt, split, len(rows), skipped)
 
 
+#: What ``export_all`` writes, in order: (format, split).
+ALL_EXPORTS: tuple[tuple[str, str], ...] = (
+    *((fmt, split) for split in SPLITS for fmt in ("pairs", "triplets", "labelled")),
+    ("citations", "validation"),
+    ("citations", "test"),
+    ("texts", "test"),
+)
+
+
 def export_all(
     driver: GraphDB,
     run: Mapping[str, Any] | str | Path,
     *,
     batch_size: int = 1000,
+    on_done: Callable[[ExportSummary], None] | None = None,
 ) -> list[ExportSummary]:
     """Every format of every split into the run directory (default file names), plus
-    ``texts.parquet`` (test split in full) and ``citations_<split>.parquet``."""
+    ``texts.parquet`` (test split in full) and ``citations_<split>.parquet``.
+    ``on_done`` is called after each file (for a progress bar)."""
     out = []
-    for split in SPLITS:
-        for fmt in ("pairs", "triplets", "labelled"):
-            out.append(
-                export_run(driver, run, fmt, split, batch_size=batch_size)
-            )
-    for split in ("validation", "test"):
-        out.append(
-            export_run(driver, run, "citations", split, batch_size=batch_size)
-        )
-    out.append(export_run(driver, run, "texts", "test", batch_size=batch_size))
+    for fmt, split in ALL_EXPORTS:
+        summary = export_run(driver, run, fmt, split, batch_size=batch_size)
+        out.append(summary)
+        if on_done is not None:
+            on_done(summary)
     return out

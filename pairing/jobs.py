@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import time
 from collections import Counter
@@ -47,6 +48,9 @@ from pubgraph.pairing.strategies import (
 PAIR_COLUMNS: tuple[str, ...] = ("pmid_a", "pmid_b", "label", "strategy", "score", "split")
 
 Progress = Callable[[str], None]
+log = logging.getLogger("pubgraph.pairing")
+# `hard` "found little" below this share of its budget.
+HARD_LOW_SHARE = 0.1
 
 
 @dataclass
@@ -136,6 +140,9 @@ def run_pairs(
             sel.offer(c)
         kept.extend((name, c) for c in sel.kept)
         by_strategy[name] = _strategy_counts(1, len(candidates), sel, info, t0)
+        warning = strategy_warning(name, by_strategy[name], config)
+        if warning:
+            by_strategy[name]["warning"] = warning
 
     n_pos = len(kept)
     if negatives:
@@ -153,6 +160,9 @@ def run_pairs(
             kept.extend((name, c) for c in sel.kept)
             done += len(sel.kept)
             by_strategy[name] = _strategy_counts(0, None, sel, info, t0)
+            warning = strategy_warning(name, by_strategy[name], config)
+            if warning:
+                by_strategy[name]["warning"] = warning
 
     pairs = [
         {
@@ -166,12 +176,58 @@ def run_pairs(
         for name, c in kept
     ]
     counts = summarise(pairs, splits, by_strategy)
+    counts["warnings"] = [s["warning"] for s in by_strategy.values() if s.get("warning")]
+    for warning in counts["warnings"]:
+        log.warning(warning)
     duration = time.perf_counter() - start
     result = RunResult(run_id, out, counts, duration, fingerprint, config, pairs, runner.log)
     write_run_files(result, splits, articles)
     if record:
         record_run(driver, result)
     return result
+
+
+def strategy_warning(
+    name: str, counts: Mapping[str, Any], config: PairingConfig
+) -> str | None:
+    """Why a strategy found nothing (or little), and what to change; None when it did fine.
+
+    ``shared_mesh`` drops descriptors held by more than ``max_df`` of the articles: on a
+    small corpus that can be every descriptor. ``hard`` draws on the MeSH hierarchy and the
+    article vectors: without both it has little but citation two-hops to offer."""
+    kept = int(counts.get("kept", 0))
+    if name == "shared_mesh" and kept == 0:
+        p = config.params_for(name)
+        max_df, k, min_idf = (getattr(p, a) for a in ("max_df", "k", "min_idf"))
+        eligible = counts.get("eligible_descriptors")
+        reason = (
+            f"no MeSH descriptor is held by at least 2 and at most max_df={max_df:g} of "
+            f"the {counts.get('mesh_articles', 0):,} articles with MeSH"
+            if not eligible
+            else f"{eligible:,} descriptors qualified, but no pair shares k="
+            f"{k} of them with summed IDF >= min_idf={min_idf:g}"
+        )
+        return (
+            f"shared_mesh made 0 pairs: {reason}. On a small corpus raise max_df (e.g. 0.05) "
+            "or lower k / min_idf under params: shared_mesh: in a pairs.yaml (--config)"
+        )
+    if name == "hard":
+        budget = int(counts.get("budget", 0))
+        if budget > 0 and kept < HARD_LOW_SHARE * budget:
+            missing = []
+            if str(counts.get("branch", "")).startswith("skipped"):
+                missing.append("the MeSH hierarchy (`pubgraph graph load-mesh FILE`)")
+            if str(counts.get("vector", "")).startswith("skipped"):
+                missing.append("article vectors (`pubgraph embed`)")
+            need = (
+                "it needs " + " and ".join(missing) + "; without them only citation two-hops "
+                "(A cites X cites B) are left"
+                if missing
+                else "the MeSH branches, citation two-hops and vector neighbours it draws on "
+                "gave few candidates that pass the guard"
+            )
+            return f"hard found {kept:,} of {budget:,} negatives: {need}"
+    return None
 
 
 def _year(value: Any) -> int | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pubgraph.train.config import MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
+from pubgraph.train.config import LOSSES, MAX_EVAL_PAIRS, MAX_EVAL_QUERIES
+
+Loss = StrEnum("Loss", {name: name for name in LOSSES})  # type: ignore[misc]
 
 DEFAULT_BENCHMARKS = "biosses,pubmedqa"
 
@@ -26,6 +30,11 @@ def train_command(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="YAML training config (see configs/).")
     ] = None,
+    pairs: Annotated[
+        str | None,
+        typer.Option("--pairs", help="Pairing run to train on: its folder (`pubgraph pairs run "
+                     "--out DIR`) or run id; sets train_file to RUN/pairs.parquet."),
+    ] = None,
     train_file: Annotated[
         Path | None, typer.Option(help="Pair file to train on (overrides the config).")
     ] = None,
@@ -34,9 +43,11 @@ def train_command(
         str | None, typer.Option(help="Base model name or path (default PUBGRAPH_BASE_MODEL).")
     ] = None,
     loss: Annotated[
-        str | None,
-        typer.Option(help="cosine | contrastive | online_contrastive | triplet | mnrl | "
-                          "cached_mnrl"),
+        Loss | None, typer.Option(help="Training loss (default: the config's, mnrl).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of sampling, shuffling and initialisation "
+                                      "(default: the config's, 42).")
     ] = None,
     epochs: Annotated[float | None, typer.Option(help="Training epochs.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps.")] = None,
@@ -61,6 +72,9 @@ def train_command(
         bool, typer.Option("--overwrite", help="Replace a model already in output_dir.")
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show the trainer's progress bar.")] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result (paths, steps, metrics) as JSON.")
+    ] = False,
 ) -> None:
     """Fine-tune a sentence-transformers model on pairs mined from the graph.
 
@@ -69,25 +83,62 @@ def train_command(
     with the configured loss, evaluates against the base model, and writes a loadable
     model with its config, metrics, loss curve and model card. Several GPUs:
     torchrun --nproc_per_node N -m pubgraph train ... (see docs/training.md).
+
+    Values: option > environment (PUBGRAPH_BASE_MODEL, PUBGRAPH_DEVICE) > --config > default.
+
+    Example: pubgraph train --config configs/train.yaml --pairs runs/pairs --seed 13
     """
+    from pubgraph.core.contracts import PAIRS_FILE, resolve_pair_run
+    from pubgraph.core.errors import TrainingError
+    from pubgraph.core.models import check_device
     from pubgraph.core.settings import get_settings
     from pubgraph.train.config import load_config
     from pubgraph.train.trainer import train
 
     settings = get_settings()
+    check_device(settings.device)
+    if pairs is not None and train_file is not None:
+        raise typer.BadParameter("give --pairs or --train-file, not both", param_hint="--pairs")
+    if pairs is not None:
+        train_file = resolve_pair_run(pairs, settings.data_dir / "pairs") / PAIRS_FILE
+    env_base = settings.base_model if settings.source_of("base_model") == "environment" else None
     cfg = load_config(
-        config, default_base_model=settings.base_model,
+        config, default_base_model=settings.base_model, env_base_model=env_base,
         train_file=str(train_file) if train_file else None,
-        output_dir=str(output_dir) if output_dir else None, base_model=base_model, loss=loss,
+        output_dir=str(output_dir) if output_dir else None, base_model=base_model,
+        loss=loss.value if loss is not None else None, seed=seed,
         epochs=epochs, max_steps=max_steps, max_seq_length=max_seq_length,
         fast=True if fast else None,
         final_eval=None if final_eval is None else ([] if final_eval == "none" else final_eval),
     )
-    result = train(
-        cfg, resume=str(checkpoint) if checkpoint else resume, overwrite=overwrite,
-        progress=progress, log=typer.echo, default_device_name=settings.device,
-    )
+    if not Path(cfg.train_file).exists():
+        raise TrainingError(
+            f"training pair file {cfg.train_file} does not exist: mine pairs first "
+            "(`pubgraph pairs run --out runs/pairs`) and name the run with --pairs RUN, or "
+            "set train_file / --train-file"
+        )
+    import contextlib
+    import sys
+
+    # With --json, stdout carries the JSON alone: the trainer's own prints go to stderr.
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        result = train(
+            cfg, resume=str(checkpoint) if checkpoint else resume, overwrite=overwrite,
+            progress=progress and not as_json, log=(lambda _m: None) if as_json else typer.echo,
+            default_device_name=settings.device,
+        )
     comparison = result.output_dir / "comparison.md"
+    if as_json:
+        summary = {
+            "output_dir": str(result.output_dir), "base_model": cfg.base_model,
+            "train_examples": result.train_examples, "global_step": result.global_step,
+            "train_seconds": round(result.train_seconds, 3), "seed": cfg.seed,
+        }
+        metrics = result.output_dir / "comparison.json"
+        if metrics.is_file():
+            summary["comparison"] = json.loads(metrics.read_text(encoding="utf-8"))
+        typer.echo(json.dumps(summary, indent=2, default=str))
+        return
     typer.echo(f"trained {result.train_examples} examples, {result.global_step} steps in "
                f"{result.train_seconds:.0f}s -> {result.output_dir}")
     if comparison.is_file():
@@ -115,6 +166,8 @@ def merge_command(
     Writes (1 - alpha) * base + alpha * fine-tuned as a new SentenceTransformer directory;
     evaluate it with `pubgraph eval OUT --vs BASE`. Keeps most of the fine-tuning gain
     while giving back general similarity (BIOSSES) that fine-tuning costs.
+
+    Example: pubgraph merge runs/train/pubgraph-minilm --alpha 0.7 --out runs/train/wise70
     """
     from pubgraph.core.settings import get_settings
     from pubgraph.train.merge import merge_directory
@@ -133,8 +186,8 @@ def eval_command(
     ] = None,
     pairs: Annotated[
         Path | None,
-        typer.Option(help="Pairing output folder (or its pair file): pairs.parquet (test split), "
-                          "citations_test.parquet, texts.parquet."),
+        typer.Option(help="Pairing run (folder, pair file or run id): pairs.parquet (test "
+                          "split), citations_test.parquet, texts.parquet."),
     ] = None,
     csv: Annotated[
         list[Path] | None, typer.Option("--csv", help="A text1,text2,label file (repeatable).")
@@ -174,6 +227,9 @@ def eval_command(
                                      "title_abstract, biosses, pubmedqa, csv); a trained "
                                      "model's card keeps its other results."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print comparison.json instead of the table.")
+    ] = False,
 ) -> None:
     """Evaluate a model, optionally side by side with a base model.
 
@@ -182,13 +238,19 @@ def eval_command(
 
     Writes comparison.md and comparison.json (with a delta column when --vs is given);
     for a model trained by pubgraph it also refreshes the model card's results table.
+    Benchmarks whose data are missing are skipped with one line each.
+
+    Example: pubgraph eval runs/train/pubgraph-minilm --vs all-MiniLM-L6-v2 --pairs runs/pairs
     """
     from rich.console import Console
     from rich.progress import Progress
 
-    from pubgraph.core.settings import shared_data_dir
+    from pubgraph.core.contracts import resolve_pair_run
+    from pubgraph.core.settings import get_settings, shared_data_dir
     from pubgraph.train import evaluate
 
+    if pairs is not None and not pairs.exists():
+        pairs = resolve_pair_run(str(pairs), get_settings().data_dir / "pairs")
     req = evaluate.EvalRequest(
         model=model, vs=vs, pairs=pairs, csv=tuple(csv or ()),
         benchmarks=tuple(b.strip() for b in benchmarks.split(",")
@@ -198,8 +260,8 @@ def eval_command(
         max_queries=max_queries or None, base_results=base_results,
         only=None if only is None else tuple(t.strip() for t in only.split(",") if t.strip()),
     )
-    console = Console()
-    with Progress(console=console, transient=True) as bar:
+    console = Console(stderr=as_json)
+    with Progress(console=console, transient=True, disable=as_json) as bar:
         job = bar.add_task("evaluating", total=None)
 
         def progress(description: str, done: int, total: int) -> None:
@@ -208,5 +270,8 @@ def eval_command(
         outcome = evaluate.evaluate_models(
             req, log=lambda m: console.print(m, highlight=False), on_progress=progress
         )
+    if as_json:
+        typer.echo((outcome.out_dir / "comparison.json").read_text(encoding="utf-8"))
+        return
     typer.echo(outcome.markdown)
     typer.echo(f"written {outcome.out_dir / 'comparison.md'} and comparison.json")

@@ -2,6 +2,11 @@
 
 Relative paths in a config file are taken relative to the current directory (run
 pubgraph from the repository root, as the configs in ``configs/`` expect).
+
+Precedence of every value (the same as for pubgraph's settings): command-line option >
+environment variable > config file > default. For ``base_model``: ``--base-model`` >
+``PUBGRAPH_BASE_MODEL`` > the YAML's ``base_model`` > ``base_model`` in pubgraph.toml >
+all-MiniLM-L6-v2.
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ class TrainConfig:
 
     train_file: str
     output_dir: str = "models/pubgraph-minilm"
-    base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    base_model: str = DEFAULT_BASE_MODEL
     texts_file: str | None = None
     eval_file: str | None = None
     pair_run_id: str | None = None
@@ -201,13 +206,14 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config") -> TrainCo
 
 def load_config(
     path: str | Path | None = None, *, default_base_model: str = DEFAULT_BASE_MODEL,
-    **overrides: Any,
+    env_base_model: str | None = None, **overrides: Any,
 ) -> TrainConfig:
     """Read a YAML training config, apply non-None ``overrides``, and validate.
 
-    Without a file, ``overrides`` alone must name ``train_file``. The base model
-    defaults to ``default_base_model`` (the CLI passes ``Settings.base_model``,
-    ``PUBGRAPH_BASE_MODEL``) when the file sets none.
+    Without a file, ``overrides`` alone must name ``train_file``. ``base_model``: an
+    override (the command line) wins, then ``env_base_model`` (``PUBGRAPH_BASE_MODEL``
+    when it is set in the environment), then the file's value, then
+    ``default_base_model`` (the settings' value: config file or default).
     """
     import yaml
 
@@ -227,7 +233,9 @@ def load_config(
         if not isinstance(loaded, dict):
             raise TrainingError(f"{p}: a training config must be a mapping of keys to values")
         data.update(loaded)
-    if "base_model" not in data:
+    if env_base_model:
+        data["base_model"] = env_base_model
+    elif "base_model" not in data or data["base_model"] is None:
         data["base_model"] = default_base_model
     data.update({k: v for k, v in overrides.items() if v is not None})
     cfg = config_from_dict(data, source=source)

@@ -65,6 +65,8 @@ def gnn_train_command(
     with the cosine of the input text embeddings on test-split CITES edges (AUC, AP, MRR,
     hits@10). Writes comparison.md/.json, model.pt and graph_embeddings.parquet; with
     --write-back also Article.graph_embedding (only if the GNN wins). See docs/gnn.md.
+
+    Example: pubgraph gnn train --pairs runs/pairs --targets cites+mesh --epochs 10
     """
     from pubgraph.core.contracts import read_splits
     from pubgraph.core.settings import get_settings

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pubgraph.core.errors import TrainingError
 from pubgraph.core.models import MINILM_NAMES as MINILM_NAMES
-from pubgraph.core.models import SETTING, resolve_model
+from pubgraph.core.models import SETTING, check_device, load_failure_hint, resolve_model
 from pubgraph.core.models import bundled_minilm_path as bundled_minilm_path
 from pubgraph.core.models import hub_offline as hub_offline
 
@@ -41,19 +41,22 @@ def load_model(
         model = SentenceTransformer(resolved, device=device or default_device())
     except (OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrainingError(
-            f"cannot load model {name_or_path!r} ({first}); set {SETTING} or base_model to a "
-            "local sentence-transformers directory"
-        ) from None
+        hint = (
+            f"set {SETTING} or base_model to a local sentence-transformers directory"
+            if Path(resolved).is_dir()
+            else load_failure_hint(resolved)
+        )
+        raise TrainingError(f"cannot load model {name_or_path!r} ({first[:200]}); {hint}") from None
     if max_seq_length is not None:
         model.max_seq_length = max_seq_length
     return model
 
 
-def default_device(preferred: str | None = None) -> str:
-    """``preferred`` if given, else ``cuda`` when a GPU is present, else ``cpu``."""
+def default_device(preferred: str | None = None, setting: str = "PUBGRAPH_DEVICE") -> str:
+    """``preferred`` if given (checked: a GPU that is not there is a one-line error naming
+    ``PUBGRAPH_DEVICE``), else ``cuda`` when a GPU is present, else ``cpu``."""
     if preferred:
-        return preferred
+        return check_device(preferred, setting) or "cpu"
     import torch
 
     if torch.cuda.is_available():

@@ -183,26 +183,109 @@ def write_loss_curve(out_dir: str | Path, log_history: list[dict[str, Any]]) -> 
 # -- model card -----------------------------------------------------------------------------
 
 
-def model_card(meta: dict[str, Any], comparison_md: str | None) -> str:
-    """README.md for a trained model: front matter, what it was trained on, results."""
+# The licence a fine-tuned model inherits from its base (the Hugging Face card's ``license``).
+BASE_LICENSES = {
+    "sentence-transformers/all-MiniLM-L6-v2": "apache-2.0",
+    "microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract-fulltext": "mit",
+    "microsoft/BiomedNLP-PubMedBERT-base-uncased-abstract-fulltext": "mit",
+    "pubgraph/tiny-bert": "mit",
+}
+# The hub's task type of each evaluation task (model-index).
+TASK_TYPES = {
+    "pairs": ("sentence-similarity", "Held-out graph pairs"),
+    "biosses": ("sentence-similarity", "BIOSSES"),
+    "pubmedqa": ("question-answering", "PubMedQA"),
+    "citations": ("information-retrieval", "Citation prediction"),
+    "title_abstract": ("information-retrieval", "Title to abstract retrieval"),
+}
+
+
+def portable_path(value: Any) -> str:
+    """A path fit for a card that leaves the machine: relative to the working directory
+    when under it, else only its last two parts (a run id and a file name); never the
+    machine's absolute path. Non-paths (hub ids) pass through."""
+    text = str(value)
+    path = Path(text)
+    if not path.is_absolute():
+        return text
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(Path(*path.parts[-2:])) if len(path.parts) > 2 else path.name
+
+
+def _hub_id(name: str) -> str | None:
+    """``name`` when it looks like a hub model id (not a local path)."""
+    if not name or Path(name).is_absolute() or name.startswith((".", "~")) or Path(name).exists():
+        return None
+    parts = name.split("/")
+    # "owner/name", or a legacy one-part id such as "bert-base-uncased"
+    return name if len(parts) <= 2 and all(parts) else None
+
+
+def card_metadata(
+    meta: dict[str, Any], results: dict[str, dict[str, float]] | None
+) -> dict[str, Any]:
+    """The card's front matter: what the Hugging Face hub and sentence-transformers read
+    (library, pipeline, tags, language, license, base_model, datasets, model-index)."""
     cfg = meta.get("config", {})
-    base = cfg.get("base_model", "?")
+    base = str(cfg.get("base_model", ""))
+    hub_base = _hub_id(base)
+    name = Path(str(meta.get("output_dir", "model"))).name
+    data: dict[str, Any] = {
+        "language": ["en"],
+        "license": BASE_LICENSES.get(base, "other"),
+        "library_name": "sentence-transformers",
+        "pipeline_tag": "sentence-similarity",
+        "tags": ["sentence-transformers", "sentence-similarity", "feature-extraction",
+                 "pubgraph", "biomedical"],
+    }
+    if hub_base:
+        data["base_model"] = hub_base
+    data["datasets"] = ["ncbi/pubmed"]
+    entries = []
+    for task, metrics in (results or {}).items():
+        kind, label = TASK_TYPES.get(task.split(":", 1)[0], ("sentence-similarity", task))
+        label = label if task in TASK_TYPES else task
+        values = [
+            {"type": metric, "value": round(float(v), 4), "name": f"{label} {metric}"}
+            for metric, v in metrics.items()
+            if metric not in SKIP_METRICS and isinstance(v, int | float)
+            and not (isinstance(v, float) and math.isnan(v))
+        ]
+        if values:
+            entries.append({"task": {"type": kind, "name": label},
+                            "dataset": {"name": label, "type": task}, "metrics": values})
+    if entries:
+        data["model-index"] = [{"name": name, "results": entries}]
+    return data
+
+
+def model_card(
+    meta: dict[str, Any], comparison_md: str | None,
+    results: dict[str, dict[str, float]] | None = None,
+) -> str:
+    """README.md for a trained model: Hugging Face front matter (:func:`card_metadata`),
+    what it was trained on, results. Paths are portable (:func:`portable_path`)."""
+    import yaml
+
+    cfg = meta.get("config", {})
+    base = portable_path(cfg.get("base_model", "?"))
+    name = Path(str(meta.get("output_dir", "model"))).name
+    front = yaml.safe_dump(card_metadata(meta, results), sort_keys=False, allow_unicode=True)
     lines = [
         "---",
-        "library_name: sentence-transformers",
-        "pipeline_tag: sentence-similarity",
-        "tags: [sentence-transformers, sentence-similarity, pubgraph, biomedical]",
-        f"base_model: {base}",
+        front.rstrip(),
         "---",
         "",
-        f"# {Path(meta.get('output_dir', 'model')).name}",
+        f"# {name}",
         "",
         f"A sentence-transformers model fine-tuned by pubgraph from `{base}` with "
-        f"`{cfg.get('loss')}` loss on pairs from `{cfg.get('train_file')}`.",
+        f"`{cfg.get('loss')}` loss on pairs from `{portable_path(cfg.get('train_file'))}`.",
         "",
         "```python",
         "from sentence_transformers import SentenceTransformer",
-        f"model = SentenceTransformer({str(meta.get('output_dir', '.'))!r})",
+        f"model = SentenceTransformer({portable_path(meta.get('output_dir', '.'))!r})",
         "```",
         "",
         "## Training",
@@ -211,7 +294,7 @@ def model_card(meta: dict[str, Any], comparison_md: str | None) -> str:
         "|---|---|",
     ]
     facts = {
-        "pair file": cfg.get("train_file"),
+        "pair file": portable_path(cfg.get("train_file")),
         "PairRun id": meta.get("pair_run_id") or "–",
         "training examples": meta.get("train_examples"),
         "columns": ", ".join(meta.get("train_columns", [])),
@@ -228,7 +311,8 @@ def model_card(meta: dict[str, Any], comparison_md: str | None) -> str:
     }
     merge = meta.get("merge")
     if isinstance(merge, dict):
-        facts["weights"] = (f"WiSE-FT: {1 - merge['alpha']:g} × base ({merge['base']}) + "
+        merge_base = portable_path(cfg.get("base_model") or merge["base"])
+        facts["weights"] = (f"WiSE-FT: {1 - merge['alpha']:g} × base ({merge_base}) + "
                             f"{merge['alpha']:g} × fine-tuned")
     lines += [f"| {k} | {v} |" for k, v in facts.items()]
     lines += ["", "Loss curve: `loss_curve.csv`, `loss_curve.png`. Full config: "

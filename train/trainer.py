@@ -112,11 +112,21 @@ def build_evaluator(table: PairTable | None, name: str = "val") -> Any:
     return None
 
 
-def final_tasks(cfg: TrainConfig, data: TrainData) -> list[Any]:
-    """The evaluation tasks ``cfg.final_eval`` names."""
+def final_tasks(
+    cfg: TrainConfig, data: TrainData, log: Callable[[str], None] | None = None
+) -> list[Any]:
+    """The evaluation tasks ``cfg.final_eval`` names. Benchmarks whose data are missing (no
+    shared data folder) are skipped with one line each through ``log``."""
     from pubgraph.core.settings import shared_data_dir
     from pubgraph.train import evaluate
 
+    wanted = [b for b in cfg.final_eval if b in evaluate.BENCHMARK_NAMES]
+    found, skipped = evaluate.benchmark_tasks(
+        wanted, shared_data_dir(cfg.shared_data) if wanted else None
+    )
+    for name, reason in skipped.items():
+        (log or print)(f"skipped {name}: {reason}")
+    benchmarks = {t.name: t for t in found}
     tasks = []
     for spec in cfg.final_eval:
         if spec == "pairs" and data.test is not None and data.test.kind == "labelled":
@@ -127,12 +137,8 @@ def final_tasks(cfg: TrainConfig, data: TrainData) -> list[Any]:
             if data.eval.kind == "labelled":
                 tasks.append(evaluate.labelled_pairs_task(
                     f"csv:{Path(cfg.eval_file).stem}", data.eval))
-        elif spec == "biosses":
-            tasks.append(evaluate.biosses_task(
-                shared_data_dir(cfg.shared_data) / "benchmarks" / "biosses"))
-        elif spec == "pubmedqa":
-            tasks.append(evaluate.pubmedqa_task(
-                shared_data_dir(cfg.shared_data) / "benchmarks" / "pubmedqa" / "ori_pqal.json"))
+        elif spec in benchmarks:
+            tasks.append(benchmarks[spec])
         elif spec.startswith("csv:"):
             tasks.append(evaluate.csv_task(spec[4:]))
     return tasks
@@ -192,7 +198,10 @@ def train(
     out = Path(cfg.output_dir)
     _prepare_output(out, resume, overwrite)
     resume_from = _resume_arg(out, resume)
-    device = default_device(cfg.device or default_device_name)
+    device = default_device(
+        cfg.device or default_device_name,
+        "device in the training config" if cfg.device else "PUBGRAPH_DEVICE",
+    )
 
     # 2 (read first: fast mode's tiny model takes its vocabulary from the training texts).
     data = load_train_data(cfg)
@@ -304,7 +313,7 @@ def train(
         meta["merge"] = merge
     report.write_json(out / META_FILE, meta)
 
-    tasks = final_tasks(cfg, data)
+    tasks = final_tasks(cfg, data, log)
     tuned = evaluate.run_tasks(model, tasks, log=log) if tasks else {}
     base_results = None
     if tasks and cfg.compare_base:
@@ -356,7 +365,7 @@ def write_results(
     if rows:
         (out / "comparison.md").write_text(md, encoding="utf-8")
     report.write_json(out / METRICS_FILE, data)
-    _write_card(out, meta, md if rows else None, data["tasks"], notes)
+    _write_card(out, meta, md if rows else None, data["tasks"], notes, tuned)
     return data
 
 
@@ -396,7 +405,8 @@ def _with_previous(
 
 
 def _write_card(
-    out: Path, meta: dict[str, Any], md: str | None, tasks: dict[str, str], notes: str | None
+    out: Path, meta: dict[str, Any], md: str | None, tasks: dict[str, str], notes: str | None,
+    results: dict[str, dict[str, float]] | None = None,
 ) -> None:
     from pubgraph.train import report
 
@@ -404,7 +414,7 @@ def _write_card(
     measured = (f"Measured {meta.get('evaluated') or meta.get('created', '')} on "
                 f"{meta.get('machine', meta.get('device', '?'))}.")
     text = "\n\n".join(n for n in (described, measured, notes) if n)
-    card = report.model_card({**meta, "eval_notes": text}, md)
+    card = report.model_card({**meta, "eval_notes": text}, md, results)
     (out / "README.md").write_text(card, encoding="utf-8")
 
 
@@ -422,7 +432,8 @@ def refresh_card(model_dir: str | Path) -> Path:
     rows = report.comparison_rows(results.get("base"), results.get("model") or {})
     sizes = {task: int(r.get("n", 0)) for task, r in (results.get("model") or {}).items()}
     md = report.comparison_markdown(rows, data.get("base"), data.get("model") or out.name, sizes)
-    _write_card(out, meta, md if rows else None, data.get("tasks", {}), data.get("notes"))
+    _write_card(out, meta, md if rows else None, data.get("tasks", {}), data.get("notes"),
+                results.get("model"))
     return out / "README.md"
 
 

@@ -1,5 +1,8 @@
 // Runs the real Neo4j Community engine (from Maven Central jars) with a Bolt connector.
 // Started by `pubgraph neo4j start`; stopped by SIGTERM, which shuts the engine down cleanly.
+// Any exception during start-up prints one "pubgraph-neo4j: start-up failed: ..." line,
+// shuts the engine down and exits with status 1: the engine's own threads would otherwise
+// keep the JVM alive after the main thread died, and `neo4j start` would wait for nothing.
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +18,37 @@ import org.neo4j.io.ByteUnit;
 import org.neo4j.kernel.internal.Version;
 
 public final class PubgraphNeo4j {
-    public static void main(String[] args) throws Exception {
+    private static volatile DatabaseManagementService dbms;
+
+    public static void main(String[] args) {
+        try {
+            start(args);
+        } catch (Throwable e) {
+            // The innermost cause with a message says what went wrong.
+            Throwable why = e;
+            for (Throwable c = e.getCause(); c != null && c != why; c = c.getCause()) {
+                if (c.getMessage() != null) {
+                    why = c;
+                }
+            }
+            e.printStackTrace(System.out);
+            System.out.println("pubgraph-neo4j: start-up failed: " + why.getClass().getSimpleName()
+                    + ": " + String.valueOf(why.getMessage()).replace('\n', ' '));
+            System.out.flush();
+            DatabaseManagementService running = dbms;
+            dbms = null;
+            if (running != null) {
+                try {
+                    running.shutdown();
+                } catch (Throwable ignored) {
+                    // exiting anyway
+                }
+            }
+            Runtime.getRuntime().halt(1);
+        }
+    }
+
+    private static void start(String[] args) throws Exception {
         Map<String, String> opt = new java.util.HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
             opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
@@ -27,7 +60,7 @@ public final class PubgraphNeo4j {
         String pagecache = opt.getOrDefault("pagecache", "512m");
         Files.createDirectories(home);
 
-        DatabaseManagementService dbms = new DatabaseManagementServiceBuilder(home)
+        dbms = new DatabaseManagementServiceBuilder(home)
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(host, port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress(host, port))
@@ -37,8 +70,12 @@ public final class PubgraphNeo4j {
                 .setConfig(GraphDatabaseSettings.shutdown_transaction_end_timeout, Duration.ofSeconds(10))
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            DatabaseManagementService running = dbms;
+            if (running == null) {
+                return;
+            }
             System.out.println("pubgraph-neo4j: shutting down");
-            dbms.shutdown();
+            running.shutdown();
             System.out.println("pubgraph-neo4j: stopped");
         }));
 

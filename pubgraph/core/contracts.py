@@ -70,6 +70,33 @@ def pair_run_file(run_dir: str | Path, name: str) -> Path:
     return target
 
 
+def resolve_pair_run(run: str | Path, pairs_root: str | Path) -> Path:
+    """A pairing run's folder from what a user typed: a folder, its pair file, or a run id
+    (or a unique id prefix) under ``pairs_root`` (``<data_dir>/pairs``, where ``pubgraph
+    pairs run`` writes without ``--out``). Errors name what was looked for."""
+    path = Path(run).expanduser()
+    if path.is_dir():
+        return path
+    if path.is_file():
+        return path.parent
+    root = Path(pairs_root)
+    name = str(run)
+    if "/" not in name and root.is_dir():
+        hits = sorted(d for d in root.iterdir() if d.is_dir() and d.name.startswith(name))
+        exact = [d for d in hits if d.name == name]
+        if exact or len(hits) == 1:
+            return (exact or hits)[0]
+        if len(hits) > 1:
+            raise InputError(
+                f"pair run {name!r} is ambiguous under {root}: "
+                + ", ".join(d.name for d in hits[:5])
+            )
+    raise InputError(
+        f"pair run {name!r} not found: not a folder, nor a run id under {root} "
+        f"(write one with `pubgraph pairs run --out {name if '/' in name else 'DIR'}`)"
+    )
+
+
 def read_splits(run_dir: str | Path) -> dict[str, str]:
     """``pmid -> split`` from a pairing run's ``splits.parquet`` (rows without a split dropped)."""
     import pyarrow.parquet as pq

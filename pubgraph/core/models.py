@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pubgraph.core.errors import TrainingError
+from pubgraph.core.errors import ConfigError, TrainingError
 
 MINILM_NAMES = frozenset(
     {
@@ -22,6 +22,11 @@ MINILM_NAMES = frozenset(
     }
 )
 SETTING = "PUBGRAPH_BASE_MODEL"
+DEVICE_SETTING = "PUBGRAPH_DEVICE"
+ALLOW_DOWNLOAD = (
+    "unset HF_HUB_OFFLINE (or set HF_HUB_OFFLINE=0) on a machine with network access to "
+    "download it once into the Hugging Face cache; later runs can go offline"
+)
 
 
 def bundled_minilm_path() -> Path | None:
@@ -65,6 +70,8 @@ def resolve_model(name_or_path: str) -> str:
     if name in MINILM_NAMES or name.lower() in MINILM_NAMES:
         bundled = bundled_minilm_path()
         if bundled is not None:
+            # The bundled copy needs no hub: stay offline unless the user said otherwise.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
             return str(bundled)
     path = Path(name).expanduser()
     if path.exists():
@@ -76,8 +83,46 @@ def resolve_model(name_or_path: str) -> str:
         raise TrainingError(f"model directory {name} does not exist (set {SETTING})")
     if hub_offline() and not _in_hub_cache(name):
         raise TrainingError(
-            f"model {name!r} is not available offline (HF_HUB_OFFLINE is set and it is not "
-            f"in the Hugging Face cache); set {SETTING} or base_model to a local model "
-            "directory, or download it on a machine with hub access"
+            f"model {name!r} is not in the Hugging Face cache and HF_HUB_OFFLINE=1 refuses "
+            f"the download: {ALLOW_DOWNLOAD} (or set {SETTING} to a local model directory)"
         )
     return name
+
+
+def load_failure_hint(name: str) -> str:
+    """What to do when loading the hub model ``name`` failed (for one-line errors)."""
+    if hub_offline():
+        return f"HF_HUB_OFFLINE=1 refuses downloads: {ALLOW_DOWNLOAD}"
+    return (
+        f"check the name and network access to the Hugging Face hub (HF_ENDPOINT), or set "
+        f"{SETTING} to a local sentence-transformers directory"
+    )
+
+
+def check_device(device: str | None, setting: str = DEVICE_SETTING) -> str | None:
+    """``device`` unchanged when torch can use it (None = auto); a ``ConfigError`` naming
+    ``setting`` when it names a GPU this machine does not have."""
+    if not device:
+        return None
+    kind = device.split(":", 1)[0]
+    import torch
+
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"device {device!r} asked for, but torch {torch.__version__} sees no CUDA GPU "
+                "here; use cpu (or auto)",
+                setting,
+            )
+        index = int(device.split(":", 1)[1]) if ":" in device and device.split(":")[1] else 0
+        if index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"device {device!r} asked for, but only {torch.cuda.device_count()} CUDA "
+                "GPU(s) exist",
+                setting,
+            )
+    elif kind == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"device {device!r} asked for, but MPS is not available", setting)
+    elif kind == "xpu" and not (hasattr(torch, "xpu") and torch.xpu.is_available()):
+        raise ConfigError(f"device {device!r} asked for, but no XPU is available", setting)
+    return device

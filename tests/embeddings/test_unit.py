@@ -202,5 +202,5 @@ def test_short_filtered_index_pass_widens_before_the_exact_scan(monkeypatch) -> 
 
     calls.clear()  # a first pass already as wide goes straight to the scan
     search._index_then_exact(None, q.VECTOR_SEARCH_INDEX, q.VECTOR_SEARCH_EXACT,
-                             {"fetch": search.WIDE_FETCH, **no_filters}, 10, None)
+                             {"fetch": search.WIDE_FETCH, **no_filters}, 10)
     assert [c[0] for c in calls] == ["first", "exact"]

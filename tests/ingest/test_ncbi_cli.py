@@ -26,11 +26,13 @@ QUERY = ["--query", "fake query", "--from", "1900-01-01", "--to", "2030-12-31"]
 
 def cli_env(fake: FakeEutils, tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "PUBGRAPH_"))}
+    empty_config = tmp / "empty.toml"  # an explicit config file must exist
+    empty_config.write_text("")
     env.update(
         PUBGRAPH_EUTILS_URL=fake.url,
         PUBGRAPH_NCBI_API_KEY="test-key",  # 10 requests/s instead of 3
         PUBGRAPH_DATA_DIR=str(tmp / "data"),
-        PUBGRAPH_CONFIG=str(tmp / "absent.toml"),
+        PUBGRAPH_CONFIG=str(empty_config),
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )

@@ -386,3 +386,32 @@ def test_build_rows_triplets_round_robin() -> None:
     lab, skipped = build_rows("labelled", pairs, texts)
     assert [r["label"] for r in lab] == [1, 1, 1, 1, 0, 0]
     assert skipped == {"no_text": 1}
+
+
+def test_shared_mesh_with_no_pairs_warns_with_reason_and_option() -> None:
+    from pubgraph.pairing.config import PairingConfig
+    from pubgraph.pairing.jobs import strategy_warning
+
+    cfg = PairingConfig()
+    said = strategy_warning(
+        "shared_mesh", {"kept": 0, "mesh_articles": 40, "eligible_descriptors": 0}, cfg
+    )
+    assert said is not None
+    assert "0 pairs" in said and "max_df=0.005" in said and "40 articles" in said
+    assert "pairs.yaml" in said and "raise max_df" in said
+    assert strategy_warning("shared_mesh", {"kept": 3}, cfg) is None
+
+
+def test_hard_finding_little_says_what_it_needs() -> None:
+    from pubgraph.pairing.config import PairingConfig
+    from pubgraph.pairing.jobs import strategy_warning
+
+    counts = {
+        "kept": 5, "budget": 31000,
+        "branch": "skipped: MeSH hierarchy not loaded (pubgraph graph load-mesh)",
+        "vector": "skipped: no article has an embedding",
+    }
+    said = strategy_warning("hard", counts, PairingConfig())
+    assert said is not None and "5 of 31,000" in said
+    assert "pubgraph graph load-mesh" in said and "pubgraph embed" in said
+    assert strategy_warning("hard", {**counts, "kept": 20000}, PairingConfig()) is None

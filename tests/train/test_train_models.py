@@ -32,7 +32,9 @@ def test_hub_name_offline_and_uncached(monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(TrainingError, match=r"not available offline.*PUBGRAPH_BASE_MODEL"):
+    with pytest.raises(
+        TrainingError, match=r"refuses the download.*HF_HUB_OFFLINE=0.*PUBGRAPH_BASE_MODEL"
+    ):
         resolve_model("microsoft/BiomedNLP-BiomedBERT-base-uncased-abstract-fulltext")
 
 

@@ -74,7 +74,7 @@ def test_model_card_names_data_and_results() -> None:
     meta = {"output_dir": "runs/x", "config": {"base_model": "mini", "loss": "mnrl",
             "train_file": "pairs.parquet"}, "pair_run_id": "run-7", "train_examples": 12}
     card = report.model_card(meta, "| t | m |\n")
-    assert card.startswith("---\nlibrary_name: sentence-transformers")
+    assert card.startswith("---\n") and "\nlibrary_name: sentence-transformers\n" in card
     assert "base_model: mini" in card
     assert "| PairRun id | run-7 |" in card
     assert "## Results" in card and "| t | m |" in card
