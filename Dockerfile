@@ -8,6 +8,7 @@ COPY graph ./graph
 COPY ingest ./ingest
 COPY pairing ./pairing
 COPY train ./train
+COPY embeddings ./embeddings
 COPY analysis ./analysis
 COPY dashboard ./dashboard
 RUN pip install .

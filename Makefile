@@ -1,9 +1,11 @@
 # pubgraph: the two commands a new user needs.
-#   make demo   set up, start the local Neo4j and run the main job end to end
+#   make demo   set up, start the local Neo4j and run the main job end to end, ending in the
+#               dashboard (DEMO_ARGS="--size full" for the whole corpus, "--no-serve" for scripts)
 #   make test   set up and run the test suite against a real Neo4j
 .PHONY: demo test lint
+DEMO_ARGS ?=
 demo:
-	./scripts/demo.sh
+	./scripts/demo.sh $(DEMO_ARGS)
 test:
 	./scripts/test.sh
 lint:

@@ -71,6 +71,11 @@ def embed(
         None, "--max-seq-length", min=8, help="Truncate texts to N tokens (default: model's)."
     ),
     device: str = typer.Option(None, "--device", help="torch device (default: settings/auto)."),
+    precision: str = typer.Option(
+        "auto", "--precision",
+        help="auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16. "
+        "Part of the model id: switching re-encodes every article.",
+    ),
     no_overlap: bool = typer.Option(
         False, "--no-overlap", help="Write each chunk before encoding the next (slower)."
     ),
@@ -79,9 +84,10 @@ def embed(
 ) -> None:
     """Encode every article with text and store normalised vectors plus a vector index.
 
-    Re-runs encode only missing or stale vectors (another model, or changed text).
+    Re-runs encode only missing or stale vectors (another model or precision, or changed
+    text).
 
-    Example: pubgraph embed --model runs/train/pubgraph-minilm --limit 2000
+    Example: pubgraph embed --model runs/train/pubgraph-minilm --limit 2000 --precision auto
     """
     from rich.progress import (
         BarColumn,
@@ -109,6 +115,7 @@ def embed(
             max_seq_length=max_seq_length,
             batch_size=batch,
             device=check_device(device, "--device") or check_device(settings.device),
+            precision=precision,
         )
     info = embedder.info
     console.print(
@@ -216,7 +223,7 @@ def _print_hits(title: str, hits: list[Any], as_json: bool, extra: tuple[str, ..
 def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
     """The model for query texts: --model, else the one recorded with the stored vectors."""
     from pubgraph.core.errors import ConfigError
-    from pubgraph.embeddings.embed import Embedder, current_model
+    from pubgraph.embeddings.embed import Embedder, current_model, precision_of
 
     stored = current_model(driver)
     _quiet_loading()
@@ -237,7 +244,11 @@ def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
                 "available here: pass --model",
                 "--model",
             )
-        embedder = Embedder.load(path, max_seq_length=stored.max_seq_length, name=stored.name)
+        # The precision the vectors were made with, so the query id matches theirs.
+        embedder = Embedder.load(
+            path, max_seq_length=stored.max_seq_length, name=stored.name,
+            precision=precision_of(stored.id),
+        )
     else:
         embedder = Embedder.load(model)
     if embedder.info.dimension != stored.dimension:
@@ -262,35 +273,106 @@ _MESH = typer.Option(
 _JOURNAL = typer.Option(None, "--journal", help="Journal id, ISSN, title or ISO abbreviation.")
 
 
+_INDEX = typer.Option(
+    "auto", "--index", help="Vector scoring: auto (index when >= 1,000 vectors), exact or index."
+)
+
+
+_QUERIES = typer.Option(
+    None,
+    "--queries",
+    help="Batch: a file with one query a line (id<TAB>text, or text numbered by line); "
+    "writes one JSON line per query: {id, hits: [{pmid, score}]}.",
+)
+
+
+def _hit_rows(hits: list[Any]) -> list[dict[str, Any]]:
+    return [{"pmid": h.pmid, "score": h.score} for h in hits]
+
+
 @search_app.command("text")
 def search_text_cmd(
-    query: str = typer.Argument(..., help="Free text to search for."),
+    query: str = typer.Argument(None, help="Free text to search for (or --queries FILE)."),
+    queries: str = _QUERIES,
     k: int = _K,
     min_year: int = _MIN_YEAR,
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
     model: str = typer.Option(None, "--model", "-m", help="Query model (default: the vectors')."),
-    mode: str = _MODE,
+    mode: str = typer.Option(
+        "hybrid",
+        "--mode",
+        help="hybrid (vector + BM25 full-text, fused), vector (cosine) or fulltext (BM25).",
+    ),
+    fusion: str = typer.Option(
+        "minmax",
+        "--fusion",
+        help="hybrid: minmax (min-max normalised scores, default), rrf (reciprocal-rank "
+        "fusion) or weighted (scores / max).",
+    ),
+    alpha: float = typer.Option(
+        0.6, "--alpha", min=0.0, max=1.0, help="hybrid: weight of the vector list (0.5: equal)."
+    ),
+    index: str = _INDEX,
     as_json: bool = _JSON,
 ) -> None:
-    """Semantic search: free text to the top-k articles, with year/MeSH/journal filters.
+    """Free text to the top-k articles (hybrid by default), with year/MeSH/journal filters.
 
-    Example: pubgraph search text "insulin resistance in skeletal muscle" --top 5
+    Examples:
+
+      pubgraph search text "amyloid beta clearance" -k 5
+
+      pubgraph search text "tau: (PET)" --mode fulltext --from-year 2015
+
+      pubgraph search text --queries questions.tsv -k 10 --json > hits.jsonl
     """
-    from pubgraph.embeddings.search import search_text
+    from pubgraph.core.errors import ConfigError
+    from pubgraph.embeddings.search import read_queries, search_batch, search_hybrid
 
+    if (query is None) == (queries is None):
+        raise ConfigError("give either a QUERY or --queries FILE")
+    filters = _filters(min_year, max_year, mesh, journal)
+    batch = read_queries(queries) if queries is not None else None
     with _connect() as driver:
-        embedder = _query_embedder(driver, model)
-        hits = search_text(
-            driver,
-            embedder,
-            query,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"search: {query[:60]}", hits, as_json)
+        embedder = None if mode == "fulltext" else _query_embedder(driver, model)
+        if batch is not None:
+            results = search_batch(
+                driver, embedder, batch, k=k, filters=filters, mode=mode, fusion=fusion,
+                alpha=alpha, exact=_exact(index),
+            )
+        else:
+            hits = search_hybrid(
+                driver, embedder, query, k=k, filters=filters, mode=mode, fusion=fusion,
+                alpha=alpha, exact=_exact(index),
+            )
+    if batch is not None:
+        if not as_json:
+            for qid, hits in results:
+                _print_hits(f"{qid}: {dict(batch)[qid][:60]}", hits, False)
+            return
+        for qid, hits in results:
+            typer.echo(json.dumps({"id": qid, "hits": _hit_rows(hits)}))
+        return
+    _print_hits(f"search ({mode}): {query[:60]}", hits, as_json)
+
+
+_METHOD = typer.Option(
+    "graph",
+    "--method",
+    help="graph (vector neighbours + the citation graph around them, learned ranker) or "
+    "vector (cosine only).",
+)
+_RANKER = typer.Option(
+    None, "--ranker", help="Ranker JSON for --method graph (default: the shipped one)."
+)
+
+
+def _check_method(method: str) -> None:
+    from pubgraph.core.errors import ConfigError
+
+    if method not in ("graph", "vector"):
+        raise ConfigError(f"--method must be graph or vector, not {method!r}")
 
 
 @search_app.command("similar")
@@ -301,24 +383,36 @@ def similar_cmd(
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
+    method: str = _METHOD,
+    ranker: str = _RANKER,
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Nearest neighbours of an article (itself excluded).
+    """Related articles (itself excluded): graph-aware by default, or nearest by cosine.
 
-    Example: pubgraph search similar 12345678 --top 10
+    The graph-aware ranking never reads the article's own citations, so a new article
+    whose references are unknown is ranked the same way.
+
+    Example: pubgraph search similar 12345678 -k 5 --method vector
     """
-    from pubgraph.embeddings.search import similar
-
+    _check_method(method)
+    filters = _filters(min_year, max_year, mesh, journal)
     with _connect() as driver:
-        hits = similar(
-            driver,
-            pmid,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"similar to {pmid}", hits, as_json)
+        if method == "graph":
+            from pubgraph.embeddings.related import load_ranker, related
+
+            hits: list[Any] = related(
+                driver, pmid, k=k, filters=filters, ranker=load_ranker(ranker),
+                exact=_exact(mode),
+            )
+        else:
+            from pubgraph.embeddings.search import similar
+
+            hits = similar(driver, pmid, k=k, filters=filters, exact=_exact(mode))
+    _print_hits(
+        f"similar to {pmid} ({method})", hits, as_json,
+        extra=("cosine",) if method == "graph" else (),
+    )
 
 
 @search_app.command("cited-neighbours")
@@ -347,24 +441,30 @@ def recommend_cmd(
     max_year: int = _MAX_YEAR,
     mesh: str = _MESH,
     journal: str = _JOURNAL,
+    method: str = _METHOD,
+    ranker: str = _RANKER,
     mode: str = _MODE,
     as_json: bool = _JSON,
 ) -> None:
-    """Similar but not cited: near in meaning, not one citation hop away.
+    """Similar but not cited: related, and not one citation hop away.
 
     Example: pubgraph search recommend 12345678 --top 10
     """
-    from pubgraph.embeddings.search import recommend
-
+    _check_method(method)
+    filters = _filters(min_year, max_year, mesh, journal)
     with _connect() as driver:
-        hits = recommend(
-            driver,
-            pmid,
-            k=k,
-            filters=_filters(min_year, max_year, mesh, journal),
-            exact=_exact(mode),
-        )
-    _print_hits(f"similar to {pmid}, not cited", hits, as_json)
+        if method == "graph":
+            from pubgraph.embeddings.related import load_ranker, related
+
+            hits: list[Any] = related(
+                driver, pmid, k=k, filters=filters, ranker=load_ranker(ranker),
+                not_cited=True, exact=_exact(mode),
+            )
+        else:
+            from pubgraph.embeddings.search import recommend
+
+            hits = recommend(driver, pmid, k=k, filters=filters, exact=_exact(mode))
+    _print_hits(f"similar to {pmid}, not cited ({method})", hits, as_json)
 
 
 @search_app.command("blended")
@@ -401,19 +501,24 @@ def explain_cmd(
     pmid: str = typer.Argument(..., help="PMID of the query article."),
     other: str = typer.Argument(..., help="PMID of a result to explain."),
     max_paths: int = typer.Option(10, "--max-paths", min=1, help="Citation paths to list."),
+    ranker: str = _RANKER,
     as_json: bool = _JSON,
 ) -> None:
-    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops).
+    """Why two articles relate: cosine, shared MeSH terms, citation paths (<= 3 hops), and
+    each feature's contribution to the graph-aware score of `search similar`.
 
     Example: pubgraph search explain 12345678 23456789
     """
+    from pubgraph.embeddings.related import explain_related, load_ranker
     from pubgraph.embeddings.search import explain
 
     with _connect() as driver:
         e = explain(driver, pmid, other, max_paths=max_paths)
+        g = explain_related(driver, pmid, other, ranker=load_ranker(ranker))
     if as_json:
         out = asdict(e)
         out["paths"] = [{**asdict(p), "rendered": p.render()} for p in e.paths]
+        out["ranker"] = asdict(g)
         typer.echo(json.dumps(out, indent=2))
         return
     console.print(f"[bold]{e.pmid}[/bold] {e.title or ''}")
@@ -435,6 +540,23 @@ def explain_cmd(
             console.print(f"  {p.render()}")
     else:
         console.print("no citation path of length <= 3")
+    _print_contributions(g)
+
+
+def _print_contributions(g: Any) -> None:
+    if g.features is None:
+        console.print(f"graph-aware ranker {g.ranker}: {g.other} is not a candidate for {g.pmid}")
+        return
+    console.print(
+        f"graph-aware ranker {g.ranker}: rank {g.rank}, score {g.score:.3f} "
+        f"(intercept {g.intercept:+.3f}; the query's own citations are not used)"
+    )
+    table = Table()
+    for col in ("feature", "value", "weight", "contribution"):
+        table.add_column(col, justify="left" if col == "feature" else "right")
+    for f, c in sorted(g.contributions.items(), key=lambda fc: -abs(fc[1])):
+        table.add_row(f, f"{g.features[f]:.3f}", f"{g.weights.get(f, 0.0):+.3f}", f"{c:+.3f}")
+    console.print(table)
 
 
 # --- export ---------------------------------------------------------------------------------

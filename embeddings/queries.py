@@ -384,3 +384,171 @@ RETURN [n IN nodes(p) | n.pmid] AS pmids,
        [n IN nodes(p) | n.title] AS titles,
        [r IN relationships(p) | startNode(r).pmid] AS citing
 """
+
+# --- full-text (BM25) and hybrid search -----------------------------------------------------
+
+#: The Lucene index created with the schema (``graph/schema.py``).
+FULLTEXT_INDEX = "article_text"
+
+SHOW_FULLTEXT_INDEX = """
+SHOW FULLTEXT INDEXES YIELD name, state
+WHERE name = $name
+RETURN name, state
+"""
+
+# Over-fetch ``$fetch`` BM25 hits (the query text is already escaped for Lucene), drop
+# deleted articles and apply the filters, keep the top ``$k`` by BM25 score.
+FULLTEXT_SEARCH = (
+    """
+CALL db.index.fulltext.queryNodes('article_text', $query, {limit: $fetch})
+YIELD node AS a, score AS s
+WITH a, s WHERE coalesce(a.deleted, false) = false AND"""
+    + _FILTER
+    + """
+RETURN a.pmid AS pmid, a.title AS title, a.year AS year, a.journal_id AS journal,
+       s AS score
+ORDER BY score DESC, pmid
+LIMIT $k
+"""
+)
+
+# --- graph-aware related articles -----------------------------------------------------------
+# One statement generates the candidates of a query article q and every feature the ranker
+# (embeddings/related.py) scores them with. The query article's OWN citations are never read:
+# every CITES edge used below has two endpoints that are not q (``x <> q``, ``r <> q``,
+# ``b <> q``, seeds exclude q), so an article whose reference list is unknown (or hidden, in
+# the evaluation) is ranked exactly as it would be without those edges.
+#
+# 1. seeds: q's ``$seeds`` nearest vector neighbours (cosine c_n);
+# 2. graph candidates b, from each seed n, weighted by c_n: n cites b, b cites n, b co-cited
+#    with n (an x cites both), b coupled with n (both cite an r whose in-degree is at most
+#    ``$max_fanout``: a reference everybody cites says little and costs much); the
+#    ``$graph_limit`` best by total weight are kept;
+# 3. vector candidates: q's ``$fetch`` nearest neighbours;
+# 4. for the union: cosine to q, the citation count of b (q's citation excluded), the IDF
+#    weight of the MeSH descriptors b shares with q (IDF = ln(n_articles / (1 + df))), and
+#    both years.
+
+_RELATED_VECTOR = {
+    "index": """
+CALL db.index.vector.queryNodes('article_embedding', $fetch, q.embedding) YIELD node AS n, score
+WITH q, qms, qidf, n, 2 * score - 1 AS c
+WHERE n <> q""",
+    "exact": """
+MATCH (n:Article)
+WHERE n <> q AND n.embedding IS NOT NULL AND size(n.embedding) = size(q.embedding)
+WITH q, qms, qidf, n, 2 * vector.similarity.cosine(n.embedding, q.embedding) - 1 AS c
+ORDER BY c DESC, n.pmid
+LIMIT $fetch""",
+}
+
+_RELATED_QUERY_MESH = """
+CALL (q) {
+  OPTIONAL MATCH (q)-[:HAS_MESH]->(m:MeshTerm)
+  WITH m WHERE m IS NOT NULL
+  // ln(n / (1 + df)), never below 0 (a descriptor on most articles says nothing)
+  WITH m, log(toFloat($n_articles) / (1 + COUNT { (m)<-[:HAS_MESH]-() })) AS raw
+  WITH m, CASE WHEN raw > 0 THEN raw ELSE 0.0 END AS idf
+  RETURN collect(m) AS qms, collect(idf) AS qidf
+}
+WITH q, qms, qidf"""
+
+_RELATED_BODY = """
+WITH q, qms, qidf, n, c ORDER BY c DESC, n.pmid
+WITH q, qms, qidf, collect(n) AS vnodes, collect(c) AS vcos
+WITH q, qms, qidf, vnodes, vnodes[..$seeds] AS seeds, vcos[..$seeds] AS seedcos
+CALL (q, seeds, seedcos) {
+  UNWIND range(0, size(seeds) - 1) AS i
+  WITH q, seeds[i] AS n, seedcos[i] AS c
+  CALL (q, n, c) {
+    MATCH (n)-[:CITES]->(b:Article) WHERE b <> q
+    RETURN b, 0 AS kind, c AS w
+    UNION ALL
+    MATCH (n)<-[:CITES]-(b:Article) WHERE b <> q
+    RETURN b, 1 AS kind, c AS w
+    UNION ALL
+    MATCH (n)<-[:CITES]-(x:Article)-[:CITES]->(b:Article)
+    WHERE x <> q AND b <> q AND b <> n
+    RETURN b, 2 AS kind, c AS w
+    UNION ALL
+    MATCH (n)-[:CITES]->(r:Article)
+    WHERE r <> q AND COUNT { (r)<-[:CITES]-() } <= $max_fanout
+    MATCH (r)<-[:CITES]-(b:Article) WHERE b <> q AND b <> n
+    RETURN b, 3 AS kind, c AS w
+  }
+  WITH b,
+       sum(CASE kind WHEN 0 THEN w ELSE 0.0 END) AS cited_by,
+       sum(CASE kind WHEN 1 THEN w ELSE 0.0 END) AS cites,
+       sum(CASE kind WHEN 2 THEN w ELSE 0.0 END) AS cocited,
+       sum(CASE kind WHEN 3 THEN w ELSE 0.0 END) AS coupled
+  // after the aggregation: one property read per distinct article, not per path
+  WHERE b.embedding IS NOT NULL
+  ORDER BY cited_by + cites + cocited + coupled DESC, b.pmid
+  LIMIT $graph_limit
+  RETURN collect({b: b, cited_by: cited_by, cites: cites, cocited: cocited,
+                  coupled: coupled}) AS graph
+}
+CALL (graph, vnodes) {
+  UNWIND graph AS g
+  RETURN g.b AS b, g.cited_by AS cited_by, g.cites AS cites, g.cocited AS cocited,
+         g.coupled AS coupled
+  UNION ALL
+  UNWIND vnodes AS b
+  RETURN b, 0.0 AS cited_by, 0.0 AS cites, 0.0 AS cocited, 0.0 AS coupled
+}
+WITH q, qms, qidf, b, max(cited_by) AS cited_by, max(cites) AS cites,
+     max(cocited) AS cocited, max(coupled) AS coupled
+WITH q, qms, qidf, b AS a, cited_by, cites, cocited, coupled WHERE"""
+
+_RELATED_FEATURES = """
+WITH q, qms, qidf, a, cited_by, cites, cocited, coupled,
+     [(a)-[:HAS_MESH]->(m:MeshTerm) WHERE m IN qms | m] AS shared
+RETURN a.pmid AS pmid, a.title AS title, a.year AS year, a.journal_id AS journal,
+       q.year AS query_year,
+       2 * vector.similarity.cosine(q.embedding, a.embedding) - 1 AS cosine,
+       cited_by, cites, cocited, coupled,
+       COUNT { (x:Article)-[:CITES]->(a) WHERE x <> q } AS citations,
+       reduce(s = 0.0, i IN range(0, size(qms) - 1) |
+              s + CASE WHEN qms[i] IN shared THEN qidf[i] ELSE 0.0 END) AS mesh_shared_idf,
+       reduce(s = 0.0, x IN qidf | s + x) AS mesh_query_idf
+"""
+
+# "Similar but not cited" keeps candidates that are not one CITES hop from q: the only place
+# q's edges are read, to exclude (never to score).
+_RELATED_NOT_CITED = "\n  AND NOT EXISTS { (q)-[:CITES]-(a) }"
+
+
+def _related(mode: str, not_cited: bool) -> str:
+    return (
+        "\nMATCH (q:Article {pmid: $pmid})"
+        + _RELATED_QUERY_MESH
+        + _RELATED_VECTOR[mode]
+        + _RELATED_BODY
+        + _FILTER
+        + (_RELATED_NOT_CITED if not_cited else "")
+        + _RELATED_FEATURES
+    )
+
+
+#: Candidates with features, by (vector source, exclude q's one-hop citations).
+RELATED: dict[tuple[str, bool], str] = {
+    (mode, nc): _related(mode, nc) for mode in _RELATED_VECTOR for nc in (False, True)
+}
+
+# --- evaluation -----------------------------------------------------------------------------
+
+# Citation pairs between articles that have vectors (the related-article ground truth).
+EVAL_CITATIONS = """
+MATCH (a:Article)-[:CITES]->(b:Article)
+WHERE a.embedding IS NOT NULL AND b.embedding IS NOT NULL AND a <> b
+RETURN a.pmid AS citing, b.pmid AS cited
+"""
+
+# Plain text documents as articles (an evaluation corpus in its own, empty database).
+LOAD_DOCUMENTS = """
+UNWIND $rows AS r
+MERGE (a:Article {pmid: r.pmid})
+SET a.title = r.title, a.abstract = r.abstract, a.stub = false, a.embedding_model = $model_id
+WITH a, r
+CALL db.create.setNodeVectorProperty(a, 'embedding', r.vector)
+"""

@@ -149,6 +149,40 @@ def _corpus_stats(driver: GraphDB) -> dict[str, int]:
     return result
 
 
+@graph_app.command("check")
+def graph_check(
+    fingerprint: bool = typer.Option(
+        False, "--fingerprint", help="Also read the whole graph and print its fingerprint "
+        "(counts and SHA-256 digests; compare two runs with it)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check the graph's integrity: duplicate relationships (exit 1 when there are any).
+
+    Example: pubgraph graph check --fingerprint --json
+    """
+    from pubgraph.graph.db import connect
+    from pubgraph.graph.fingerprint import duplicate_relationships, graph_fingerprint
+
+    with connect(get_settings()) as driver:
+        duplicates = duplicate_relationships(driver)
+        fp = graph_fingerprint(driver) if fingerprint else None
+    total = sum(duplicates.values())
+    if as_json:
+        out: dict[str, object] = {"duplicate_relationships": total, "by_type": duplicates}
+        if fp is not None:
+            out["fingerprint"] = fp.as_dict()
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        detail = ", ".join(f"{t} {n:,}" for t, n in sorted(duplicates.items()))
+        console.print(f"duplicate relationships: {total:,}" + (f" ({detail})" if detail else ""))
+        if fp is not None:
+            for name, value in fp.as_dict().items():
+                console.print(f"{name}: {value}")
+    if total:
+        raise typer.Exit(1)
+
+
 @graph_app.command("reset")
 def graph_reset(
     yes: bool = typer.Option(False, "--yes", help="Really delete everything."),

@@ -101,6 +101,8 @@ def load(
                 "citations (CITES)": summary.citations,
                 "deletions applied": summary.deletions,
                 "deleted articles removed (not cited)": summary.articles_removed,
+                "articles replaced from another file (last file wins)":
+                    summary.replaced_from_other_file,
                 "nodes created": summary.nodes_created,
                 "relationships created": summary.relationships_created,
                 "relationships deleted": summary.relationships_deleted,

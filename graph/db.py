@@ -141,6 +141,21 @@ def connect(settings: Settings, *, verify: bool = True) -> GraphDB:
     return db
 
 
+#: What the driver raises once Neo4j is gone for longer than its retries last.
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (nx.ServiceUnavailable, nx.SessionExpired)
+
+
+def connection_lost(exc: BaseException, *, committed: str, command: str = "command"
+                    ) -> Neo4jUnavailable:
+    """The one-line error for Neo4j going away half-way: what happened, what was committed
+    (``committed``, e.g. ``"1,200 rows in 4 batches"``), and that re-running is safe."""
+    reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+    return Neo4jUnavailable(
+        f"lost the connection to Neo4j ({type(exc).__name__}: {reason}); {committed} were "
+        f"committed before it; re-running the same {command} is safe (it resumes/converges)"
+    )
+
+
 def run_write(
     driver: GraphDB,
     query: str,

@@ -5,6 +5,13 @@ in ``graph/queries.py``; ``GraphLoader`` writes one batch per managed transactio
 (``session.execute_write``: the driver retries transient failures, and a batch is all or
 nothing). Rows are read by column name; this package never imports ``ingest``.
 
+A PMID in two files: the file loaded last wins (its row replaces the article's properties
+and outgoing relationships); ``LoadSummary.replaced_from_other_file`` counts such
+replacements, so a load that overwrites another file's articles says so.
+
+Concurrency: each batch first locks its articles (``LOCK_ARTICLES``), so two loads of the
+same rows at once serialise per batch and end in the graph of one load.
+
 Idempotence: every node is ``MERGE``d on its unique key and ``SET`` to the full new state;
 an article that already had outgoing relationships gets its ``HAS_MESH``, ``AUTHORED_BY``,
 ``PUBLISHED_IN`` and ``CITES`` replaced by the new set (stale ones deleted, the others
@@ -28,7 +35,7 @@ import neo4j
 from pubgraph.core.contracts import RECORD_COLUMNS
 from pubgraph.core.errors import InputError
 from pubgraph.graph import queries as q
-from pubgraph.graph.db import GraphDB
+from pubgraph.graph.db import CONNECTION_ERRORS, GraphDB, connection_lost
 
 #: Article node properties written from a record (``stub`` and ``deleted`` are set apart).
 ARTICLE_PROPERTIES: tuple[str, ...] = (
@@ -198,6 +205,8 @@ class BatchPlan:
     cited: list[str]
     cite_links: list[dict[str, Any]]
     rows: int = 0
+    #: Rows of the batch replaced by a later row of the same PMID from another file.
+    superseded: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +242,14 @@ def transform_batch(rows: Sequence[Mapping[str, Any]]) -> BatchPlan:
     journals: dict[str, dict[str, Any]] = {}
     authors: dict[str, dict[str, Any]] = {}
     mesh_terms: dict[str, dict[str, Any]] = {}
+    superseded = 0
     for row in rows:
         pmid = _pmid_of(row)
         row_authors = transform_authors(row.get("authors"))
         row_mesh = transform_mesh(row.get("mesh"))
+        earlier = by_pmid.get(pmid)
+        if earlier is not None and earlier[0].get("source_file") != row.get("source_file"):
+            superseded += 1
         by_pmid[pmid] = ({**row, "pmid": pmid}, row_authors, row_mesh)
         journal_id = _text(row.get("journal_id"))
         if journal_id is not None:
@@ -301,6 +314,7 @@ def transform_batch(rows: Sequence[Mapping[str, Any]]) -> BatchPlan:
         cited=sorted(cited, key=_pmid_order),
         cite_links=cite_links,
         rows=len(rows),
+        superseded=superseded,
     )
 
 
@@ -422,6 +436,9 @@ class LoadSummary:
     articles: int = 0
     deletions: int = 0
     articles_removed: int = 0
+    #: Articles whose text came from another file and was replaced (the last-loaded file
+    #: wins: the rule for a PMID that occurs in two files).
+    replaced_from_other_file: int = 0
     stubs_created: int = 0
     mesh_links: int = 0
     author_links: int = 0
@@ -483,9 +500,20 @@ def _split(rows: list[dict[str, Any]], linked: set[str], key: str = "pmid") -> t
 
 def write_article_batch(tx: neo4j.ManagedTransaction, plan: BatchPlan) -> LoadSummary:
     """All phases of one batch, in one transaction (safe to retry: the batch is atomic, and
-    CREATE is used only for articles that had no outgoing relationship when it began)."""
-    s = LoadSummary(batches=1, articles=len(plan.articles))
-    linked = set(_run_keys(tx, s, q.ARTICLES_WITH_LINKS, "pmid", pmids=plan.pmids))
+    CREATE is used only for articles that had no outgoing relationship once their locks
+    were taken, so concurrent loads of the same rows cannot both create)."""
+    s = LoadSummary(
+        batches=1, articles=len(plan.articles), replaced_from_other_file=plan.superseded
+    )
+    result = tx.run(q.LOCK_ARTICLES, pmids=plan.pmids)
+    locked = list(result)
+    _count(s, result)
+    linked = {r["pmid"] for r in locked if r["linked"]}
+    new_file = {a["pmid"]: a["source_file"] for a in plan.articles}
+    s.replaced_from_other_file += sum(
+        1 for r in locked
+        if r["source_file"] is not None and r["source_file"] != new_file.get(r["pmid"])
+    )
     _run(tx, s, q.UPSERT_ARTICLES, rows=plan.articles)
 
     lost_journals: list[str] = []
@@ -621,15 +649,21 @@ class GraphLoader:
         work = plan_batches(rows, self.batch_size, files)
         if self.prefetch:
             work = _prefetch(work, depth=2)
-        with self._session() as session:
-            for step in work:
-                if isinstance(step, BatchPlan):
-                    done = session.execute_write(write_article_batch, step)
-                    done.rows = step.rows
-                else:
-                    done = session.execute_write(write_deletions, step.pmids)
-                    done.rows = step.rows
-                self._report(total, done)
+        try:
+            with self._session() as session:
+                for step in work:
+                    if isinstance(step, BatchPlan):
+                        done = session.execute_write(write_article_batch, step)
+                        done.rows = step.rows
+                    else:
+                        done = session.execute_write(write_deletions, step.pmids)
+                        done.rows = step.rows
+                    self._report(total, done)
+        except CONNECTION_ERRORS as exc:
+            raise connection_lost(
+                exc, committed=f"{total.rows:,} rows in {total.batches:,} batches",
+                command="load",
+            ) from None
         total.files = list(files)
         total.seconds = time.perf_counter() - start
         return total

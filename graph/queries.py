@@ -4,14 +4,17 @@ Every value travels as a ``$parameter``; every batch write is one ``UNWIND $rows
 loader runs each batch as one managed transaction made of the simple statements below,
 in this order (see ``graph/loader.py``):
 
-1. ``ARTICLES_WITH_LINKS``: which articles of the batch already have outgoing
-   relationships (loaded before, or a stub with edges of an external edge list);
+1. ``LOCK_ARTICLES``: lock the batch's articles (MERGE, so new ones too), then say which
+   already have outgoing relationships (loaded before, by a concurrent load that committed
+   first, or a stub with edges of an external edge list) and from which file their text
+   came;
 2. ``UPSERT_ARTICLES`` (a stub becomes a text article in place);
 3. ``DELETE_STALE_*`` for the articles found in 1 (an update replaces the outgoing set);
 4. nodes before relationships: ``MERGE_JOURNALS``, ``MERGE_AUTHORS``, ``MERGE_MESH_TERMS``,
    ``MERGE_STUBS``; then the relationships: ``LINK_*`` (MERGE) for the articles found in 1,
    ``CREATE_*`` for the others. An article without outgoing relationships cannot have a
-   duplicate, and the batch is one transaction, so CREATE is exact and much cheaper than
+   duplicate, the batch is one transaction and holds the articles' locks (a concurrent
+   load of the same articles waits in step 1), so CREATE is exact and much cheaper than
    MERGE (no relationship-existence check, no lock on the far node's relationship chain);
 5. ``DELETE_ORPHAN_*``: authors, journals and stubs that lost their last relationship.
 
@@ -29,6 +32,22 @@ UNWIND $pmids AS pmid
 MATCH (a:Article {pmid: pmid})
 WHERE EXISTS { (a)-->() }
 RETURN a.pmid AS pmid
+"""
+
+# The first statement of every batch: take the write lock of each article of the batch (in
+# PMID order, so two loads lock in the same order), creating the node if it is new, THEN
+# look at its outgoing relationships. A second load of the same articles waits here until
+# the first commits and then sees its relationships (read committed): it takes the MERGE
+# path, never a second CREATE. ``SET`` then ``REMOVE`` of a scratch property is Cypher's
+# way to take a node's write lock; the lock is held to the end of the transaction.
+LOCK_ARTICLES = """
+UNWIND $pmids AS pmid
+MERGE (a:Article {pmid: pmid})
+SET a._lock = true
+REMOVE a._lock
+RETURN a.pmid AS pmid,
+       EXISTS { (a)-->() } AS linked,
+       CASE WHEN coalesce(a.stub, true) THEN null ELSE a.source_file END AS source_file
 """
 
 # Every content key is SET explicitly, null where the record has none (a null removes the
@@ -294,6 +313,14 @@ RETURN count(*) AS n
 
 DUMP_NODES = "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props"
 
+# Relationships beyond the first of one type between the same two nodes (``graph check``).
+COUNT_DUPLICATE_RELATIONSHIPS = """
+MATCH (a)-[r]->(b)
+WITH a, b, type(r) AS type, count(r) AS n
+WHERE n > 1
+RETURN type, sum(n - 1) AS extra
+"""
+
 # Endpoints are named by their key property (each label has exactly one).
 DUMP_RELATIONSHIPS = """
 MATCH (a)-[r]->(b)
@@ -309,4 +336,87 @@ ARTICLE_TEXTS = """
 UNWIND $pmids AS pmid
 MATCH (a:Article {pmid: pmid})
 RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract
+"""
+
+
+# --- article reads (graph/articles.py; the dashboard's article page and search results) -----
+
+ARTICLE_DETAIL = """
+MATCH (a:Article {pmid: $pmid})
+OPTIONAL MATCH (a)-[:PUBLISHED_IN]->(j:Journal)
+RETURN a.pmid AS pmid, a.title AS title, a.abstract AS abstract, a.year AS year,
+       a.doi AS doi, a.pmcid AS pmcid, coalesce(a.stub, false) AS stub,
+       coalesce(a.deleted, false) AS deleted,
+       coalesce(j.title, j.iso_abbreviation) AS journal, j.id AS journal_id,
+       COUNT { (a)-[:CITES]->() } AS references,
+       COUNT { ()-[:CITES]->(a) } AS cited_by,
+       a.embedding IS NOT NULL AS has_vector
+"""
+
+ARTICLE_MESH = """
+MATCH (a:Article {pmid: $pmid})-[r:HAS_MESH]->(m:MeshTerm)
+RETURN m.ui AS ui, m.name AS name, coalesce(r.major, false) AS major
+ORDER BY major DESC, name
+"""
+
+MESH_OF_ARTICLES = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[r:HAS_MESH]->(m:MeshTerm)
+RETURN pmid, m.ui AS ui, m.name AS name, coalesce(r.major, false) AS major
+ORDER BY pmid, major DESC, name
+"""
+
+# The articles an article cites (``REFERENCES``) and those citing it (``CITED_BY``), text
+# articles first, newest first; stubs are cited PMIDs the corpus has no record of.
+ARTICLE_REFERENCES = """
+MATCH (:Article {pmid: $pmid})-[:CITES]->(b:Article)
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, coalesce(b.stub, false) AS stub
+ORDER BY stub, year DESC, pmid
+LIMIT $limit
+"""
+
+ARTICLE_CITED_BY = """
+MATCH (b:Article)-[:CITES]->(:Article {pmid: $pmid})
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, coalesce(b.stub, false) AS stub
+ORDER BY stub, year DESC, pmid
+LIMIT $limit
+"""
+
+CITES_AMONG = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[:CITES]->(b:Article)
+WHERE b.pmid IN $pmids
+RETURN a.pmid AS src, b.pmid AS dst
+"""
+
+# Text articles one CITES hop (either direction) from a set, ranked by how many of the set
+# they touch: "expand by citations".
+CITATION_NEIGHBOURS_OF_SET = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[:CITES]-(b:Article)
+WHERE NOT b.pmid IN $pmids AND coalesce(b.stub, false) = false
+WITH b, count(DISTINCT a) AS links, collect(DISTINCT a.pmid) AS via
+OPTIONAL MATCH (b)-[:PUBLISHED_IN]->(j:Journal)
+RETURN b.pmid AS pmid, b.title AS title, b.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal, links, via
+ORDER BY links DESC, year DESC, pmid
+LIMIT $limit
+"""
+
+ARTICLES_BRIEF = """
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})
+OPTIONAL MATCH (a)-[:PUBLISHED_IN]->(j:Journal)
+RETURN a.pmid AS pmid, a.title AS title, a.year AS year,
+       coalesce(j.title, j.iso_abbreviation) AS journal
+"""
+
+YEAR_RANGE = """
+MATCH (a:Article)
+WHERE a.year IS NOT NULL
+RETURN min(a.year) AS min_year, max(a.year) AS max_year
 """

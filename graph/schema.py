@@ -43,7 +43,19 @@ SCHEMA_STATEMENTS: tuple[tuple[str, str], ...] = (
         "CREATE CONSTRAINT topic_key IF NOT EXISTS FOR (t:Topic) REQUIRE t.key IS UNIQUE",
     ),
     ("topic_run", "CREATE INDEX topic_run IF NOT EXISTS FOR (t:Topic) ON (t.run)"),
+    # Lucene BM25 over the article's text for keyword and hybrid search (``search text``).
+    # The English analyzer stems and drops stop words, so "tumours" finds "tumour"; updates
+    # are applied when a load's transaction commits (not eventually consistent).
+    (
+        "article_text",
+        "CREATE FULLTEXT INDEX article_text IF NOT EXISTS FOR (a:Article) "
+        "ON EACH [a.title, a.abstract] "
+        "OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}}",
+    ),
 )
+
+FULLTEXT_INDEX = "article_text"
+"""The full-text index over ``Article.title`` and ``Article.abstract``."""
 
 SCHEMA_NAMES = frozenset(name for name, _ in SCHEMA_STATEMENTS)
 

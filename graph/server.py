@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pubgraph.core.errors import ConfigError, Neo4jUnavailable
-from pubgraph.core.settings import Settings
+from pubgraph.core.settings import Settings, is_loopback
 
 SERVER_DIR = Path(__file__).resolve().parent / "server"
 POM = SERVER_DIR / "pom.xml"
@@ -97,6 +97,28 @@ def _pid_alive(pid: int) -> bool:
         if stat.rsplit(")", 1)[1].split()[0] == "Z":
             return False
     return True
+
+
+def check_exposure(settings: Settings) -> None:
+    """Refuse a local server open to other machines without a password; warn (on stderr)
+    when it is open to them with one (``PUBGRAPH_NEO4J_HOST`` beyond loopback)."""
+    host = settings.neo4j_host
+    if is_loopback(host):
+        return
+    if not settings.neo4j_auth:
+        raise ConfigError(
+            f"refusing to start Neo4j on {host} with authentication off: anyone who can "
+            "reach this machine could read and delete the graph; turn auth on or bind to "
+            "127.0.0.1",
+            "PUBGRAPH_NEO4J_HOST / PUBGRAPH_NEO4J_AUTH",
+        )
+    import sys
+
+    print(
+        f"warning: Neo4j will listen on {host}:{settings.neo4j_port}, reachable from other "
+        "machines (password required); set PUBGRAPH_NEO4J_HOST=127.0.0.1 to keep it local",
+        file=sys.stderr,
+    )
 
 
 class LocalNeo4j:
@@ -270,6 +292,7 @@ class LocalNeo4j:
         if current.running:
             return current
         host, port = self.settings.neo4j_host, self.settings.neo4j_port
+        check_exposure(self.settings)
         self.check_password()
         if port_in_use(host, port):
             raise ConfigError(

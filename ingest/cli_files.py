@@ -33,9 +33,10 @@ def files(
         bool,
         typer.Option(
             "--skip-bad",
-            help="Skip bad records (and the unreadable rest of a broken file), list them in "
-            "the summary and go on. Without it the first bad record stops the run; rows "
-            "parsed before it stay in OUT.partial.",
+            help="Skip a bad record (a bad byte or tag costs only that record: the file is "
+            "re-read record by record), list it in the summary and go on; exit 1 if a file "
+            "could not be read to its end (corrupt gzip, truncated). Without it the first "
+            "bad record stops the run; rows parsed before it stay in OUT.partial.",
         ),
     ] = False,
     pmc_body: Annotated[
@@ -71,6 +72,7 @@ def files(
             typer.echo(json.dumps(summary_dict(summary), indent=2))
         else:
             print_summary(summary)
+        _exit_if_incomplete(summary)
         return
 
     from pubgraph.core.settings import get_settings
@@ -100,6 +102,22 @@ def files(
     Console().print("loaded into Neo4j: " + ", ".join(
         f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:.1f}" for k, v in figures.items()
     ))
+    _exit_if_incomplete(summary)
+
+
+def _exit_if_incomplete(summary: IngestSummary) -> None:
+    """Exit 1 when a file could not be read to its end: its records after the damage are
+    lost, and how many is unknown (the output holds everything that could be read)."""
+    if not summary.incomplete_files:
+        return
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    for name in summary.incomplete_files:
+        err.print(f"[bold red]error:[/bold red] {name}: could not be read to its end "
+                  "(see the skipped table); the records before the damage were kept",
+                  highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def summary_dict(summary: IngestSummary) -> dict[str, Any]:
@@ -134,7 +152,8 @@ def print_summary(summary: IngestSummary) -> None:
         ("cited PMIDs", summary.references),
         ("citations without PMID", summary.citations_without_pmid),
         ("deletions", summary.deletions),
-        ("skipped", summary.skipped),
+        ("skipped (records lost)", summary.skipped),
+        ("files not read to their end", len(summary.incomplete_files)),
     ]
     for name, value in rows:
         table.add_row(name, f"{value:,}")

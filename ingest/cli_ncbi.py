@@ -91,6 +91,7 @@ def pubmed(
     )
 
     from pubgraph.core.errors import NcbiError
+    from pubgraph.core.redact import redact
     from pubgraph.core.settings import get_settings
     from pubgraph.ingest.eutils import EutilsClient
     from pubgraph.ingest.ncbi import SyncEvent, SyncOptions, sync_pubmed
@@ -123,7 +124,8 @@ def pubmed(
 
         def on_retry(what: str, attempt: int, reason: str, delay: float) -> None:
             bar.console.print(
-                f"[dim]retry {attempt} of {what} in {delay:.1f}s: {reason}[/dim]", highlight=False
+                f"[dim]retry {attempt} of {what} in {delay:.1f}s: {redact(reason)}[/dim]",
+                highlight=False,
             )
 
         def on_event(e: SyncEvent) -> None:

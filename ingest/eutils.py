@@ -41,6 +41,7 @@ from typing import Any, TypeVar
 from lxml import etree
 
 from pubgraph.core.errors import NcbiError
+from pubgraph.core.redact import redact, register_secret
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -300,6 +301,7 @@ class EutilsClient:
         self.tool = tool
         self.email = email
         self.api_key = api_key
+        register_secret(api_key)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.rate = rate if rate is not None else (10.0 if api_key else 3.0)
@@ -450,7 +452,8 @@ class EutilsClient:
             if exc.code == 429 or exc.code >= 500:
                 raise _Retryable(f"HTTP {exc.code}", retry_after) from None
             detail = _error_text(body) or body[:300].decode("utf-8", "replace").strip()
-            raise NcbiError(f"HTTP {exc.code}: {detail or exc.reason}") from None
+            # NCBI echoes the request in some error bodies, API key included.
+            raise NcbiError(redact(f"HTTP {exc.code}: {detail or exc.reason}")) from None
         except (TimeoutError, ConnectionError, http.client.HTTPException) as exc:
             raise _Retryable(f"{type(exc).__name__}: {exc}") from None
         except urllib.error.URLError as exc:
@@ -474,7 +477,7 @@ class EutilsClient:
             try:
                 return validate(self._open(endpoint, params))
             except _Retryable as exc:
-                last = str(exc)
+                last = redact(str(exc))
                 if attempt + 1 >= self.retry.max_tries:
                     break
                 delay = self.retry.delay(attempt, self._rng, exc.retry_after)
@@ -483,7 +486,7 @@ class EutilsClient:
                     self._on_retry(f"{name} ({what})", attempt + 1, last, delay)
                 self._sleep(delay)
             except NcbiError as exc:
-                raise type(exc)(f"{name} ({what}): {exc}") from None
-        raise NcbiError(
+                raise type(exc)(redact(f"{name} ({what}): {exc}")) from None
+        raise NcbiError(redact(
             f"{name} ({what}): failed after {self.retry.max_tries} tries; last error: {last}"
-        )
+        ))

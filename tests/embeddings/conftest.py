@@ -93,7 +93,8 @@ def wide_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_embedder(tiny_model_dir: Path) -> Any:
     from pubgraph.embeddings.embed import Embedder
 
-    return Embedder.load(tiny_model_dir, device="cpu")
+    # fp32 pinned: "auto" would be bf16 (and the id suffixed) on a CPU with native bf16.
+    return Embedder.load(tiny_model_dir, device="cpu", precision="fp32")
 
 
 # --- small hand-built graphs ----------------------------------------------------------------

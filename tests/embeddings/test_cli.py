@@ -64,10 +64,16 @@ def test_embed_then_every_search_command(
 
     # Query texts are encoded with the model recorded next to the vectors (no --model).
     hits = json.loads(
-        run("search", "text", "brain memory cortex neuron", "-k", "3", "--json").stdout
+        run(
+            "search", "text", "brain memory cortex neuron", "-k", "3", "--mode", "vector",
+            "--json",
+        ).stdout
     )
     assert len(hits) == 3 and hits[0]["pmid"] == "13"
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
+    # Hybrid (the default) puts the article that matches both lists first.
+    fused = json.loads(run("search", "text", "brain memory cortex neuron", "--json").stdout)
+    assert fused[0]["pmid"] == "13" and fused[0]["text_rank"] == 1 == fused[0]["vector_rank"]
 
     filtered = json.loads(run("search", "text", "glucose", "--mesh", "Diabetes", "--json").stdout)
     assert {h["pmid"] for h in filtered} == {"11", "12"}
@@ -80,6 +86,11 @@ def test_embed_then_every_search_command(
 
     similar = json.loads(run("search", "similar", "11", "--json").stdout)
     assert "11" not in {h["pmid"] for h in similar} and len(similar) == 4
+    assert set(similar[0]["features"]) >= {"cosine", "cited_by_seeds", "coupled", "mesh"}
+    by_cosine = json.loads(run("search", "similar", "11", "--method", "vector", "--json").stdout)
+    assert {h["pmid"]: h["score"] for h in by_cosine} == pytest.approx(
+        {h["pmid"]: h["cosine"] for h in similar}
+    )
 
     cited = json.loads(run("search", "cited-neighbours", "11", "--hops", "1", "--json").stdout)
     assert {(h["pmid"], h["hops"]) for h in cited} == {("12", 1), ("13", 1)}
@@ -96,6 +107,7 @@ def test_embed_then_every_search_command(
 
     why = run("search", "explain", "11", "12")
     assert "shared MeSH (1" in why.output and "Diabetes" in why.output
+    assert "graph-aware ranker" in why.output and "contribution" in why.output
     assert "11 -cites-> 12" in why.output
     why_json = json.loads(run("search", "explain", "11", "13", "--json").stdout)
     assert why_json["paths"][0]["rendered"] == "11 <-cites- 13"

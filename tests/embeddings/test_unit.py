@@ -101,13 +101,17 @@ def test_every_statement_is_fully_built_and_parameterised() -> None:
     statements.update({f"BLENDED{k}": s for k, s in q.BLENDED.items()})
     statements.update({f"VECTOR_SEARCH_EXACT[{k}]": s for k, s in q.VECTOR_SEARCH_EXACT.items()})
     statements.update({f"RECOMMEND_EXACT[{k}]": s for k, s in q.RECOMMEND_EXACT.items()})
+    statements.update({f"RELATED{k}": s for k, s in q.RELATED.items()})
     assert len(statements) > 25
     for name, text in statements.items():
         assert "{hops}" not in text and "{link}" not in text, name
         # Values only ever arrive as parameters: no Python formatting leftovers or quotes
         # around anything but the fixed index name, procedure arguments and 'cosine'.
         quoted = set(re.findall(r"'([^']*)'", text))
-        assert quoted <= {"article_embedding", "embedding", "cosine"}, (name, quoted)
+        assert quoted <= {"article_embedding", "article_text", "embedding", "cosine"}, (
+            name,
+            quoted,
+        )
 
 
 def test_blended_statements_cover_both_relations_and_sources() -> None:

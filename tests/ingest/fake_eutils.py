@@ -23,6 +23,7 @@ answer (``reset``), and expiring every WebEnv (``expire``).
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import secrets
 import threading
@@ -167,7 +168,9 @@ class Fault:
     """Answer the next ``times`` requests to ``endpoint`` badly, after letting ``skip`` pass."""
 
     endpoint: str  # "esearch" | "efetch" | "elink" | "*"
-    kind: str  # "429" | "500" | "502" | "503" | "timeout" | "truncate" | "cut" | "reset" | "expire"
+    # "429" | "500" | "502" | "503" | "timeout" | "truncate" | "cut" | "reset" | "expire"
+    # | "400-echo" (a 400 whose JSON body echoes the API key, as NCBI's does)
+    kind: str
     times: int = 1
     skip: int = 0
     retry_after: str | None = None
@@ -411,6 +414,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.kind == "reset":
                 self.close_connection = True
+                return
+            if fault.kind == "400-echo":
+                # What NCBI does for a bad key: a JSON error body echoing the request's key.
+                key = (params.get("api_key") or [""])[0]
+                body = json.dumps({"error": "API key invalid", "api-key": key,
+                                   "type": "invalid", "status": "unknown"}).encode()
+                self._send(400, body, {}, ctype="application/json")
                 return
             if fault.kind in ("429", "500", "502", "503"):
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}

@@ -116,8 +116,9 @@ def test_sync_files_skip_bad_goes_on_and_reports(tmp_path: Path) -> None:
     assert out.exists() and not partial_path(out).exists()
     pmids = [r["pmid"] for r in read_records(out)]
     assert pmids == ["1000001", "1000002", "1000003", "1000004", "1000010", "1000011",
-                     "2000001", "2000003", "3000001", "3000002"]  # fmt: skip
-    assert summary.articles == 8 and summary.deletions == 2
+                     "2000001", "2000003", "3000001", "3000002", "3000004"]  # fmt: skip
+    # c_malformed.xml: only the broken record is lost, the one after it is kept (#14).
+    assert summary.articles == 9 and summary.deletions == 2
     assert summary.skipped == 3
     reasons = [(Path(s.file).name, s.record) for s in summary.skips]
     assert reasons == [
@@ -144,9 +145,9 @@ def test_cli_files_prints_summary(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     text = result.output
-    assert re.search(r"articles\s*│\s*8\b", text)
+    assert re.search(r"articles\s*│\s*9\b", text)
     assert re.search(r"deletions\s*│\s*2\b", text)
-    assert re.search(r"skipped\s*│\s*3\b", text)
+    assert re.search(r"skipped \(records lost\)\s*│\s*3\b", text)
     assert "no PMID" in text and "c_malformed.xml" in text
     assert out.exists()
 

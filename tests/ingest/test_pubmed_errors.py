@@ -60,11 +60,12 @@ def test_malformed_xml_strict() -> None:
     assert "malformed XML" in str(err) and "line 15" in str(err)
 
 
-def test_malformed_xml_skip_bad_keeps_records_before_and_stops_the_file() -> None:
+def test_malformed_xml_skip_bad_loses_only_the_broken_record() -> None:
+    # Issue #14: skip means skip THAT record; the file is re-read record by record.
     got, skips = collect(FIXTURES / "pubmed_malformed.xml")
-    assert got == ["3000001", "3000002"]
-    assert [s.line for s in skips] == [15]
-    assert "malformed XML" in skips[0].reason
+    assert got == ["3000001", "3000002", "3000004"]
+    assert [s.line for s in skips] == [15]  # the line of the XML error
+    assert "malformed XML" in skips[0].reason and skips[0].record == "#3 after PMID 3000002"
 
 
 def test_unknown_root_element() -> None:
