@@ -155,14 +155,15 @@ def signature_figure(signature: pd.DataFrame, *, top: int = 15, title: str = "Me
 def effects_figure(topics: pd.DataFrame, *, top: int = 20,
                    title: str = "Yearly change of topic shares") -> go.Figure:
     """Forest plot: ``effect`` with ``ci_low``/``ci_high`` (%), topics with the smallest q."""
-    t = topics.dropna(subset=["effect"]).sort_values("q").head(top)
+    t = topics.dropna(subset=["effect", "ci_low", "ci_high"]).sort_values("q").head(top)
     t = t.sort_values("effect")
     ys = [_short(f"{lab} ({tr})", 56) for lab, tr in zip(t["label"], t["trend"], strict=True)]
     fig = go.Figure(go.Scatter(
         x=(t["effect"] * 100).tolist(), y=ys, mode="markers", marker={"color": _color(0)},
         error_x={"type": "data", "symmetric": False,
-                 "array": ((t["ci_high"] - t["effect"]) * 100).tolist(),
-                 "arrayminus": ((t["effect"] - t["ci_low"]) * 100).tolist()},
+                 # an era contrast's score interval need not contain the plain ratio
+                 "array": ((t["ci_high"] - t["effect"]).clip(lower=0) * 100).tolist(),
+                 "arrayminus": ((t["effect"] - t["ci_low"]).clip(lower=0) * 100).tolist()},
         name="change per year",
     ))
     fig.add_vline(x=0, line={"color": "#888", "dash": "dot"})

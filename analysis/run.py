@@ -176,13 +176,13 @@ def run_analysis(
     dated = assign[assign["year"].notna() & (assign["topic"] >= 0)].astype({"year": int})
     totals = dated.groupby("year").size()
     flags = tr.year_flags(totals, tp) if len(totals) else pd.DataFrame(
-        columns=["year", "total", "partial", "low", "flagged"])
+        columns=["year", "total", "partial", "low", "sparse", "flagged"])
     counts = dated.groupby(["topic", "year"]).size().rename("count").reset_index()
     counts = counts.rename(columns={"topic": "key"})
     topic_trends = (tr.trend_table(counts, totals, tp, flags) if len(counts)
                     else pd.DataFrame(columns=tr.TREND_COLUMNS))
     years = tr.year_table(counts, flags) if len(counts) else pd.DataFrame(
-        columns=["key", "year", "count", "total", "share", "partial", "flagged"])
+        columns=["key", "year", "count", "total", "share", "partial", "sparse", "flagged"])
     years = years.rename(columns={"key": "topic"})
     years["label"] = years["topic"].map(names)
     mesh_trends = _mesh_trends(mesh, dated, totals, flags, tp, params.min_mesh_articles)
@@ -371,6 +371,8 @@ def save_folder(result: RunResult, run_props: dict[str, Any]) -> Path:
         df.to_parquet(folder / f"{name}.parquet", index=False)
     topics = result.tables["topics"]
     years = result.tables["topic_years"]
+    if "sparse" in years:  # a handful of articles in a year: shares are noise, not drawn
+        years = years[~years["sparse"].astype(bool)]
     if len(years):
         fg.to_png(fg.trends_figure(years), folder / "trends.png")
         moving = topics[topics["trend"].isin(

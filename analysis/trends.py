@@ -48,10 +48,15 @@ class TrendParams:
     min_count: int = 10
     partial_ratio: float = 0.6  # last year below 60 % of the median of the 3 before it
     low_ratio: float = 0.5  # a year below half the median of its neighbours (±2 years)
+    sparse_ratio: float = 0.1  # a year under 10 % of the median year (or under 10 articles)
+    sparse_min: int = 10
 
 
 def year_flags(totals: pd.Series, params: TrendParams = TrendParams()) -> pd.DataFrame:
-    """``year, total, partial, low, flagged``: which years the slope must not use.
+    """``year, total, partial, low, sparse, flagged``: which years the slope must not use.
+
+    ``sparse``: a year with under ``sparse_ratio`` of the median year's articles or under
+    ``sparse_min`` (a corpus of 2000–2023 with a few older articles: their shares are noise).
 
     ``partial``: the last year has under ``partial_ratio`` of the median of the (up to) three
     years before it (a year still being indexed). ``low``: a year under ``low_ratio`` of the
@@ -61,18 +66,24 @@ def year_flags(totals: pd.Series, params: TrendParams = TrendParams()) -> pd.Dat
     years = t.index.to_numpy()
     partial = np.zeros(len(t), dtype=bool)
     low = np.zeros(len(t), dtype=bool)
+    sparse = ((t < params.sparse_ratio * float(t.median())) | (t < params.sparse_min)).to_numpy(
+        copy=True)
+    dense = t[~sparse]
     for i, y in enumerate(years):
-        near = t[(t.index != y) & (np.abs(t.index - y) <= 2)]
+        if sparse[i]:
+            continue
+        near = dense[(dense.index != y) & (np.abs(dense.index - y) <= 2)]
         if len(near) >= 2 and t.iloc[i] < params.low_ratio * float(near.median()):
             low[i] = True
     if len(t) >= 3:
-        prev = t[(t.index < years[-1]) & (t.index >= years[-1] - 3)]
+        prev = dense[(dense.index < years[-1]) & (dense.index >= years[-1] - 3)]
         if len(prev) >= 2 and t.iloc[-1] < params.partial_ratio * float(prev.median()):
             partial[-1] = True
             low[-1] = False
+            sparse[-1] = False
     return pd.DataFrame(
         {"year": years.astype(int), "total": t.to_numpy().astype(int), "partial": partial,
-         "low": low, "flagged": partial | low}
+         "low": low, "sparse": sparse, "flagged": partial | low | sparse}
     )
 
 
@@ -106,14 +117,18 @@ def trend_table(
     totals = totals[totals > 0].sort_index()
     flags = year_flags(totals, params) if flags is None else flags
     flagged = set(flags.loc[flags["flagged"], "year"].astype(int).tolist())
+    sparse = set(flags.loc[flags["sparse"], "year"].astype(int).tolist()) if "sparse" in flags \
+        else set()
     years = [int(y) for y in totals.index]
-    method = choose_method(years, params)
+    # Runs of consecutive years are read among the years that are not sparse.
+    dense_years = [y for y in years if y not in sparse]
+    method = choose_method(dense_years, params)
     wide = (
         counts.pivot_table(index="key", columns="year", values="count", aggfunc="sum")
         .reindex(columns=years).fillna(0.0)
     )
     if method == "glm":
-        run = max(eras(years), key=len)
+        run = max(eras(dense_years), key=len)
         use = [y for y in run if y not in flagged]
         rows = [_glm_row(k, wide.loc[k, use].to_numpy(), totals[use].to_numpy(),
                          np.asarray(use), params) for k in wide.index]
@@ -228,7 +243,8 @@ def year_table(counts: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
         index=False
     )
     out = grid.merge(counts, on=["key", "year"], how="left").fillna({"count": 0})
-    out = out.merge(flags[["year", "total", "partial", "flagged"]], on="year")
+    cols = [c for c in ("year", "total", "partial", "sparse", "flagged") if c in flags]
+    out = out.merge(flags[cols], on="year")
     out["count"] = out["count"].astype(int)
     out["share"] = out["count"] / out["total"].where(out["total"] > 0)
     return out.sort_values(["key", "year"]).reset_index(drop=True)

@@ -27,6 +27,7 @@ def main() -> None:
     ap.add_argument("--run", default="latest")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--png", default=None)
+    ap.add_argument("--year-min", type=int, default=2000, help="First year drawn.")
     args = ap.parse_args()
 
     from neo4j import GraphDatabase
@@ -67,6 +68,7 @@ def main() -> None:
                         f"{r.q:.2g}"]))
     if args.png:
         years = read.topic_year_counts(db, run)
+        years = years[years["year"] >= args.year_min]
         moving = tp[tp["trend"].isin(["emerging", "declining"])].sort_values("q")
         pick = (moving[moving["effect"] > 0].head(4)["topic"].tolist()
                 + moving[moving["effect"] < 0].head(4)["topic"].tolist())

@@ -55,3 +55,12 @@ def test_other_figures(tmp_path: Path) -> None:
     assert list(eff.data[0].x) == [-1.0, 10.0]
     for i, f in enumerate((m, s, one, eff)):
         assert fg.to_png(f, tmp_path / f"{i}.png").stat().st_size > 3000
+
+
+def test_effects_figure_with_an_interval_not_containing_the_estimate(tmp_path: Path) -> None:
+    topics = pd.DataFrame({"label": ["A", "B", "C"], "trend": ["grew", "stable", "new"],
+                           "effect": [0.5, 0.1, float("nan")], "ci_low": [0.6, -0.2, 1.0],
+                           "ci_high": [2.0, 0.3, float("nan")], "q": [0.01, 0.5, 0.02]})
+    fig = fg.effects_figure(topics)
+    assert len(fig.data[0].x) == 2 and min(fig.data[0].error_x.arrayminus) == 0
+    assert fg.to_png(fig, tmp_path / "e.png").stat().st_size > 3000

@@ -108,3 +108,17 @@ def test_year_table_fills_zeros_and_shares() -> None:
     yt = tr.year_table(pd.DataFrame({"key": [1], "year": [2001], "count": [5]}), flags)
     assert yt[["year", "count", "total"]].values.tolist() == [[2000, 0, 10], [2001, 5, 20]]
     assert yt["share"].tolist() == [0.0, 0.25]
+
+
+def test_sparse_early_years_are_flagged_and_not_fitted() -> None:
+    # A 2000-2015 corpus with a few old articles (1985, 1990): their shares are noise.
+    years = [1985, 1990, *range(2000, 2016)]
+    tot = pd.Series([2, 3] + [800] * 16, index=years)
+    flags = tr.year_flags(tot).set_index("year")
+    assert flags.loc[1985, "sparse"] and flags.loc[1990, "sparse"]
+    assert not flags.loc[2000:, "flagged"].any()
+    # a topic that is all of the old years and flat afterwards is not "declining"
+    rows = [("t", 1985, 2), ("t", 1990, 3)] + [("t", y, 40) for y in range(2000, 2016)]
+    rows += [("u", y, 40) for y in range(2000, 2016)]
+    table = tr.trend_table(pd.DataFrame(rows, columns=["key", "year", "count"]), tot)
+    assert table.set_index("key").loc["t", "trend"] == "stable"
