@@ -101,6 +101,7 @@ def test_killed_ingest_reruns_to_the_same_records(shared_data: Path, tmp_path: P
     assert delivered >= KILLS["ingest"] - 1
 
 
+@pytest.mark.reliability_long
 def test_killed_load_pairs_embed_rerun_to_the_uninterrupted_graph(
         graph_db: GraphDB, baseline: Baseline, corpus: Path, tiny_model: Path,
         tmp_path: Path) -> None:

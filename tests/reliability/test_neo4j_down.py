@@ -31,7 +31,7 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.helpers import cli, error_lines, popen
 
-pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
+pytestmark = [pytest.mark.reliability, pytest.mark.reliability_long, pytest.mark.neo4j]
 
 PASSWORD = "reliability-down-test"
 
