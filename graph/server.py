@@ -246,7 +246,7 @@ class LocalNeo4j:
         if self.password_file.exists():
             return f"the password file {self.password_file}"
         return (
-            f"no password: {self.password_file} does not exist "
+            f"the file {self.password_file}, which does not exist yet "
             "(`pubgraph neo4j start` creates it)"
         )
 

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pubgraph.cli import app
+from pubgraph.core.contracts import SPLITS_FILE
 from pubgraph.core.errors import InputError, TrainingError
 from pubgraph.graph.db import GraphDB
 from pubgraph.train import gnn
@@ -53,7 +54,7 @@ def _write_splits(run_dir: Path, splits: dict[str, str]) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(
         [{"pmid": p, "year": 2000, "split": s} for p, s in splits.items()]),
-        run_dir / gnn.SPLITS_FILE)
+        run_dir / SPLITS_FILE)
     return run_dir
 
 
@@ -198,7 +199,7 @@ def test_bad_settings_and_inputs_raise_one_line_errors(tmp_path: Path) -> None:
         gnn.build_export([("1", None)], [], [], {})
     with pytest.raises(TrainingError, match="mixed dimensions"):
         gnn.build_export([("1", [1.0]), ("2", [1.0, 2.0])], [], [], {})
-    with pytest.raises(TrainingError, match=r"splits\.parquet: not found"):
+    with pytest.raises(InputError, match=r"splits\.parquet: not found"):
         gnn.read_splits(tmp_path)
 
 
