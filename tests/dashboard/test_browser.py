@@ -7,6 +7,7 @@ page is also checked for browser-console errors and saved as a screenshot.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,10 +123,31 @@ def test_map_follows_the_year_filter(b: Browser, corpus: Corpus) -> None:
     b.find("#map-graph .main-svg")
     b.screenshot("map")
     # move the lower handle of the year slider with the keyboard, as a user can
-    handle = b.driver.find_elements(By.CSS_SELECTOR, "#map-years [role=slider]")[0]
-    handle.click()
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        StaleElementReferenceException,
+    )
+
+    def press(key: str) -> None:
+        # each key press rewrites the URL and the slider may re-render: find the handle anew
+        # (and focus it again by a click) when the old one went stale
+        for _attempt in range(20):
+            try:
+                handle = b.driver.find_elements(By.CSS_SELECTOR, "#map-years [role=slider]")[0]
+                try:
+                    handle.send_keys(key)
+                except ElementNotInteractableException:
+                    handle.click()
+                    handle.send_keys(key)
+                return
+            except (StaleElementReferenceException, ElementNotInteractableException, IndexError):
+                time.sleep(0.25)
+        raise AssertionError("the year slider's handle never settled")
+
+    b.driver.find_elements(By.CSS_SELECTOR, "#map-years [role=slider]")[0].click()
+
     for _ in range(5):
-        handle.send_keys(Keys.PAGE_UP)
+        press(Keys.PAGE_UP)
     def settled() -> tuple[int, int] | None:
         # each key press rewrites the URL; wait until the count matches the URL's range
         path = b.path()
