@@ -121,9 +121,7 @@ def default_query_embedder(db: GraphDB) -> Embedder:
     """
     import torch
 
-    from pubgraph.core.errors import ConfigError
-    from pubgraph.core.models import resolve_model
-    from pubgraph.embeddings.embed import Embedder, current_model
+    from pubgraph.embeddings.embed import current_model, stored_model_embedder
 
     # One short query per request: intra-op threads buy nothing and, on a busy machine,
     # cost a lot (measured on 2 loaded cores: 535 ms median with 2 threads, 60 ms with 1).
@@ -131,27 +129,15 @@ def default_query_embedder(db: GraphDB) -> Embedder:
     torch.set_num_threads(1)
 
     try:
-        stored = current_model(db)
+        current_model(db)
     except PubgraphError:
         raise NeedsCommand(
             "The graph has no article vectors, so text search cannot run.",
             "pubgraph embed",
             "No vectors",
         ) from None
-    path = stored.path if stored.path and Path(stored.path).is_dir() else None
-    if path is None:
-        try:
-            candidate = resolve_model(stored.name)
-        except PubgraphError:
-            candidate = ""
-        path = candidate if candidate and Path(candidate).is_dir() else None
-    if path is None:
-        raise ConfigError(
-            f"the vectors were made by {stored.id} from {stored.path}, which is not available "
-            "here; run `pubgraph embed --model PATH` with a model you have"
-        )
-    return Embedder.load(
-        path, max_seq_length=stored.max_seq_length, name=stored.name, device="cpu"
+    return stored_model_embedder(
+        db, device="cpu", hint="run `pubgraph embed --model PATH` with a model you have"
     )
 
 

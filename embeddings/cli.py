@@ -223,32 +223,15 @@ def _print_hits(title: str, hits: list[Any], as_json: bool, extra: tuple[str, ..
 def _query_embedder(driver: GraphDB, model: str | None) -> Embedder:
     """The model for query texts: --model, else the one recorded with the stored vectors."""
     from pubgraph.core.errors import ConfigError
-    from pubgraph.embeddings.embed import Embedder, current_model, precision_of
+    from pubgraph.embeddings.embed import Embedder, current_model, stored_model_embedder
 
     stored = current_model(driver)
     _quiet_loading()
     if model is None:
-        path = stored.path if stored.path and Path(stored.path).is_dir() else None
-        if path is None:  # moved machine: a name such as all-MiniLM-L6-v2 may still resolve
-            from pubgraph.core.errors import PubgraphError
-            from pubgraph.core.models import resolve_model
-
-            try:
-                candidate = resolve_model(stored.name)
-            except PubgraphError:
-                candidate = ""
-            path = candidate if candidate and Path(candidate).is_dir() else None
-        if path is None:
-            raise ConfigError(
-                f"the vectors were made by {stored.id} from {stored.path}, which is not "
-                "available here: pass --model",
-                "--model",
-            )
-        # The precision the vectors were made with, so the query id matches theirs.
-        embedder = Embedder.load(
-            path, max_seq_length=stored.max_seq_length, name=stored.name,
-            precision=precision_of(stored.id),
-        )
+        try:
+            embedder = stored_model_embedder(driver)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), "--model") from None
     else:
         embedder = Embedder.load(model)
     if embedder.info.dimension != stored.dimension:

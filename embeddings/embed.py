@@ -638,3 +638,34 @@ def current_model(driver: GraphDB) -> StoredModel:
     raise InputError(
         "no embeddings in the graph: run `pubgraph embed --model PATH` first", field="embedding"
     )
+
+
+def stored_model_embedder(
+    driver: GraphDB, *, device: str | None = None, hint: str = "pass --model"
+) -> Embedder:
+    """The query encoder for the stored vectors: the model recorded on the ``EmbeddingModel``
+    node, at the precision its id records, so query and article vectors come from one model.
+
+    Falls back to resolving the model's name when its recorded path is gone (another
+    machine); otherwise a one-line error ending in ``hint``.
+    """
+    from pubgraph.core.errors import PubgraphError
+    from pubgraph.core.models import resolve_model
+
+    stored = current_model(driver)
+    path = stored.path if stored.path and Path(stored.path).is_dir() else None
+    if path is None:  # moved machine: a name such as all-MiniLM-L6-v2 may still resolve
+        try:
+            candidate = resolve_model(stored.name)
+        except PubgraphError:
+            candidate = ""
+        path = candidate if candidate and Path(candidate).is_dir() else None
+    if path is None:
+        raise ConfigError(
+            f"the vectors were made by {stored.id} from {stored.path}, which is not "
+            f"available here: {hint}"
+        )
+    return Embedder.load(
+        path, max_seq_length=stored.max_seq_length, name=stored.name, device=device,
+        precision=precision_of(stored.id),
+    )
