@@ -522,10 +522,13 @@ def embed_articles(
     info = embedder.info
     start = time.perf_counter()
     summary = EmbedSummary(model_id=info.id, dimension=info.dimension)
-    summary.index_message = ensure_vector_index(driver, info.dimension)
-    cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS)
-    summary.cleared = int(cleared[0]["cleared"])
-    plan = plan_embedding(driver, info.id, text_mode)
+    try:
+        summary.index_message = ensure_vector_index(driver, info.dimension)
+        cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS)
+        summary.cleared = int(cleared[0]["cleared"])
+        plan = plan_embedding(driver, info.id, text_mode)
+    except CONNECTION_ERRORS as exc:  # before any vector was written: still one line
+        raise connection_lost(exc, committed="0 vectors", command="embed") from None
     summary.with_text = plan.with_text
     summary.up_to_date = plan.up_to_date
     summary.missing = plan.count("missing")
@@ -537,7 +540,10 @@ def embed_articles(
     summary.pending = len(pending)
     if on_plan is not None:
         on_plan(plan)
-    record_model(driver, info, text_mode)
+    try:
+        record_model(driver, info, text_mode)
+    except CONNECTION_ERRORS as exc:
+        raise connection_lost(exc, committed="0 vectors", command="embed") from None
 
     def write(rows: list[dict[str, Any]]) -> int:
         n = write_vectors(driver, info.id, rows)

@@ -74,7 +74,7 @@ def load(
     Example: pubgraph graph load runs/records.parquet
     """
     from pubgraph.core.settings import get_settings
-    from pubgraph.graph.db import connect
+    from pubgraph.graph.db import CONNECTION_ERRORS, connect, connection_lost
     from pubgraph.graph.loader import GraphLoader, check_parquet
     from pubgraph.graph.schema import init_schema
 
@@ -82,7 +82,11 @@ def load(
     total = sum(check_parquet(Path(f)) for f in files)
     with connect(settings) as driver:
         if init:
-            init_schema(driver)
+            try:
+                init_schema(driver)
+            except CONNECTION_ERRORS as exc:
+                raise connection_lost(exc, committed="0 rows in 0 batches (it was creating "
+                                      "the schema)", command="load") from None
         with _progress(not as_json) as progress:
             task = progress.add_task("loading records", total=total)
             loader = GraphLoader(

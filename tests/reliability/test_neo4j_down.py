@@ -38,7 +38,9 @@ PASSWORD = "reliability-down-test"
 
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[tuple[LocalNeo4j, dict[str, str]]]:
-    settings = Settings(data_dir=tmp_path / "down", neo4j_port=free_port(),
+    # neo4j_uri=None: the session's NEO4J_URI (its own server) is in the environment and
+    # would otherwise win over the dedicated server's port.
+    settings = Settings(neo4j_uri=None, data_dir=tmp_path / "down", neo4j_port=free_port(),
                         neo4j_password=PASSWORD, neo4j_heap="512m", neo4j_pagecache="256m",
                         neo4j_start_timeout=300)
     server = LocalNeo4j(settings)
