@@ -193,8 +193,12 @@ MATCH (a:Article {pmid: pmid})
 RETURN a.pmid AS pmid, a.title AS title, a.year AS year
 """
 
+# The given members of one topic (its most cited, listed on the Topic node): not the whole
+# membership, which is thousands of rows on a large corpus.
 TOPIC_MEMBERS = """
-MATCH (t:Topic {key: $key})<-[m:IN_TOPIC]-(a:Article)
+MATCH (t:Topic {key: $key})
+UNWIND $pmids AS pmid
+MATCH (a:Article {pmid: pmid})-[m:IN_TOPIC]->(t)
 RETURN a.pmid AS pmid, a.title AS title, a.year AS year, m.pagerank AS pagerank,
        m.in_degree AS in_degree, m.centrality AS centrality
 """

@@ -121,12 +121,11 @@ def topic_detail(db: GraphDB, run: str, topic: int, *, mesh_top: int = 10) -> To
     t = rows[0]["topic"]
     sig = pd.DataFrame(run_read(db, q.TOPIC_SIGNATURE, {"key": key}),
                        columns=["ui", "name", "lift", "q", "n", "share"])
-    members = pd.DataFrame(run_read(db, q.TOPIC_MEMBERS, {"key": key}),
+    cited = [str(p) for p in (t.get("most_cited") or [])]
+    members = pd.DataFrame(run_read(db, q.TOPIC_MEMBERS, {"key": key, "pmids": cited}),
                            columns=["pmid", "title", "year", "pagerank", "in_degree",
-                                    "centrality"])
-    by_pmid = members.set_index("pmid")
-    cited = [p for p in (t.get("most_cited") or []) if p in by_pmid.index]
-    most_cited = by_pmid.loc[cited].reset_index() if cited else members.iloc[:0]
+                                    "centrality"]).set_index("pmid")
+    most_cited = members.loc[[p for p in cited if p in members.index]].reset_index()
     rel = pd.DataFrame(run_read(db, q.TOPIC_RELATED, {"key": key}),
                        columns=["topic", "label", "similarity", "citations_out",
                                 "citations_in"])
@@ -147,7 +146,6 @@ def topic_detail(db: GraphDB, run: str, topic: int, *, mesh_top: int = 10) -> To
             names = mc.drop_duplicates("ui").set_index("ui")["name"]
             table["name"] = table["key"].map(names)
             mesh_trends = table.rename(columns={"key": "ui"})[mesh_trends.columns]
-    ycount = topic_year_counts(db, run)
     return TopicDetail(
         run=run, topic=int(topic), label=t.get("label") or f"topic {topic}",
         size=int(t.get("size") or 0), trend=t.get("trend") or "insufficient",
@@ -157,8 +155,22 @@ def topic_detail(db: GraphDB, run: str, topic: int, *, mesh_top: int = 10) -> To
         most_cited=most_cited.reset_index(drop=True), related=rel[
             ["topic", "label", "similarity", "citations"]],
         mesh_trends=mesh_trends,
-        year_counts=ycount[ycount["topic"] == int(topic)].reset_index(drop=True),
+        year_counts=_year_rows(run_info(db, run), int(topic), t.get("label"), years, counts),
     )
+
+
+def _year_rows(info: dict[str, Any] | None, topic: int, label: str | None, years: list[int],
+               counts: list[int]) -> pd.DataFrame:
+    """One topic's rows of :func:`topic_year_counts`, from its own Topic node."""
+    if info is None:
+        return pd.DataFrame(columns=YEAR_COLUMNS)
+    totals = dict(zip(info["years"] or [], info["year_totals"] or [], strict=True))
+    partial = set(info.get("partial_years") or [])
+    flagged = set(info.get("flagged_years") or [])
+    rows = [(topic, label, y, c, totals.get(y, 0),
+             c / totals[y] if totals.get(y) else None, y in partial, y in flagged)
+            for y, c in zip(years, counts, strict=True)]
+    return pd.DataFrame(rows, columns=YEAR_COLUMNS).sort_values("year", ignore_index=True)
 
 
 def map_points(

@@ -190,7 +190,8 @@ def topic_detail(ctx: DashboardContext, run: str, topic: int) -> Any:
     """``analysis.read.topic_detail`` (cached per run and topic), or None."""
     read = analysis_read()
     db = ctx.db()
-    return ctx.cached(("topic", run, topic), lambda: read.topic_detail(db, run, topic))
+    # Runs are immutable snapshots: kept as long as the run's figures (see pages/map.py).
+    return ctx.cached(("topic", run, topic), lambda: read.topic_detail(db, run, topic), 600.0)
 
 
 def analysis_figures() -> Any:

@@ -46,16 +46,23 @@ def layout(topic: str = "", **_: Any) -> Any:
     if detail is None:
         return c.page("Topic not found", c.notice(
             "No such topic", f"Analysis run {run} has no topic {topic}."), page_id="topic-page")
+
+    def build() -> tuple[Any, Any]:
+        trend_fig = figures.topic_trend_figure(detail.year_counts, detail.topic).update_layout(
+            height=300, margin={"t": 40}) if len(detail.year_counts) else None
+        sig_fig = figures.signature_figure(detail.signature).update_layout(
+            height=380, margin={"t": 40}) if len(detail.signature) else None
+        return trend_fig, sig_fig
+
+    # Built once per run and topic, like the trends and map figures (runs are immutable).
+    trend_fig, sig_fig = ctx.cached(("topic-figures", run, int(topic)), build, 600.0)
     trend = html.Div([
-        dcc.Graph(id="topic-trend", figure=figures.topic_trend_figure(
-            detail.year_counts, detail.topic).update_layout(height=300, margin={"t": 40}),
-            config={"displaylogo": False}) if len(detail.year_counts) else
-        html.P("No yearly counts.", className="pg-muted"),
+        dcc.Graph(id="topic-trend", figure=trend_fig, config={"displaylogo": False})
+        if trend_fig is not None else html.P("No yearly counts.", className="pg-muted"),
     ])
     sig = detail.signature
     signature = html.Div([
-        dcc.Graph(id="topic-signature", figure=figures.signature_figure(sig).update_layout(
-            height=380, margin={"t": 40}), config={"displaylogo": False}),
+        dcc.Graph(id="topic-signature", figure=sig_fig, config={"displaylogo": False}),
         c.table(["descriptor", "lift", "q", "articles"], [
             [c.chip(str(r["name"] or r["ui"]), link=c.href("/search", q=r["name"] or r["ui"],
                                                          mesh=r["ui"])),

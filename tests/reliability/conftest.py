@@ -62,6 +62,11 @@ def embed_args(model: Path) -> list[str]:
     return ["embed", "--model", str(model), "--chunk", "40", "--batch", "16", "--no-progress"]
 
 
+def analyze_args(out: Path) -> list[str]:
+    return ["analyze", "run", "--seed", "3", "--no-map", "--out", str(out), "--no-progress",
+            "--json"]
+
+
 def vectors(db: GraphDB) -> dict[str, list[float]]:
     rows = db.read("MATCH (a:Article) WHERE a.embedding IS NOT NULL "
                    "RETURN a.pmid AS pmid, a.embedding AS v")

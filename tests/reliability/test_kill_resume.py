@@ -1,4 +1,5 @@
-"""SIGKILL at seeded random moments of ingest, `graph load`, `pairs run` and `embed`; after
+"""SIGKILL at seeded random moments of ingest, `graph load`, `pairs run`, `embed` and
+`analyze run`; after
 each chain of kills a plain re-run must end in the uninterrupted run's result: the same
 Parquet rows (ingest), the same graph fingerprint with no duplicate relationship, the
 same pairs, and the same vectors (to float tolerance: a resumed embed encodes other
@@ -26,6 +27,7 @@ from pubgraph.graph.db import GraphDB
 from pubgraph.graph.fingerprint import graph_fingerprint
 from tests.reliability.conftest import (
     Baseline,
+    analyze_args,
     assert_same,
     embed_args,
     empty,
@@ -33,6 +35,7 @@ from tests.reliability.conftest import (
     observe,
     pairs_args,
     vectors,
+    work_seconds,
 )
 from tests.reliability.helpers import REPO, cli, popen
 
@@ -40,7 +43,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
 
 SEED = 1414
 #: Kill points per stage (>= 20 in all).
-KILLS = {"ingest": 5, "load": 8, "pairs": 4, "embed": 3}
+KILLS = {"ingest": 5, "load": 8, "pairs": 4, "embed": 3, "analyze": 4}
 REPORT = REPO / ".pytest-reliability.json"
 
 
@@ -136,5 +139,24 @@ def test_killed_load_pairs_embed_rerun_to_the_uninterrupted_graph(
     assert worst < 1e-4 and not math.isnan(worst)
     _record("embed", delivered, states)
     total += delivered
+
+    # analyze run: its uninterrupted result is taken on this very graph (the vectors of a
+    # resumed embed differ from the baseline's in the last bits), then pruned away, which
+    # must give back the graph before it; then the kill chain and one run to completion.
+    embedded = graph_fingerprint(graph_db)
+    out = tmp_path / "analysis"
+    scale = work_seconds(graph_db, analyze_args(out))
+    analysed = graph_fingerprint(graph_db)
+    assert analysed.nodes_by_label.get("AnalysisRun") == 1
+    assert analysed.nodes_by_label.get("Topic", 0) >= 2
+    cli("analyze", "prune", "--keep", "0", check=True)
+    assert_same(graph_fingerprint(graph_db), embedded)
+    delivered, states = kill_chain(analyze_args(out), KILLS["analyze"], scale, rng,
+                                   lambda: graph_fingerprint(graph_db).nodes_by_label.get(
+                                       "Topic", 0), graph_db)
+    cli(*analyze_args(out), check=True)
+    assert_same(graph_fingerprint(graph_db), analysed)
+    _record("analyze", delivered, states)
+    total += delivered
     # Most kills must land in a live process (the rest finished first on a fast machine).
-    assert total >= (KILLS["load"] + KILLS["pairs"] + KILLS["embed"]) // 2
+    assert total >= sum(v for k, v in KILLS.items() if k != "ingest") // 2
