@@ -71,25 +71,30 @@ def reduce_dims(x: np.ndarray, method: str, dims: int, seed: int) -> np.ndarray:
     raise ValueError(f"unknown reduction {method!r} (use pca, umap or none)")
 
 
-def knn(x: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours by cosine of unit rows: (indices, similarities), (n, k).
+def knn(x: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours by cosine of unit rows: (indices, similarities), (n, k),
+    most similar first.
 
-    Blocked dense products: memory stays at ``block × n`` floats; at 51k articles and 64
-    dimensions this is a few seconds on two cores.
+    Blocked dense products with ``torch.topk`` (multi-threaded; numpy's argpartition over
+    ``block × n`` scores was 5× slower and dominated leiden on 51k articles): memory stays
+    at ``block × n`` floats; at 51k articles and 64 dimensions this takes seconds.
     """
+    import torch
+
     n = x.shape[0]
     k = min(k, n - 1)
     idx = np.empty((n, k), dtype=np.int64)
     sim = np.empty((n, k), dtype=np.float32)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        s = x[start:stop] @ x.T
-        s[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-        ps = np.take_along_axis(s, part, axis=1)
-        order = np.argsort(-ps, axis=1, kind="stable")
-        idx[start:stop] = np.take_along_axis(part, order, axis=1)
-        sim[start:stop] = np.take_along_axis(ps, order, axis=1)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    with torch.inference_mode():
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            s = xt[start:stop] @ xt.T
+            rows = torch.arange(stop - start)
+            s[rows, rows + start] = -float("inf")  # not its own neighbour
+            values, indices = torch.topk(s, k, dim=1, largest=True, sorted=True)
+            idx[start:stop] = indices.numpy()
+            sim[start:stop] = values.numpy()
     return idx, sim
 
 

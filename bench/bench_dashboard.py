@@ -35,7 +35,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-ROUTER = ".._pages_content.children..._pages_store.data.."
+from pubgraph.dashboard.app import router_body  # noqa: E402  (the same body the tests post)
+
 QUERIES = [
     "amyloid beta clearance by microglia", "tau phosphorylation kinase", "apolipoprotein E4 risk",
     "cognitive decline in older adults", "synaptic plasticity hippocampus", "neuroinflammation",
@@ -43,20 +44,6 @@ QUERIES = [
     "oxidative stress mitochondria", "randomized controlled trial of exercise", "air embolism",
     "cancer immunotherapy", "vaccine efficacy", "gut microbiome", "deep brain stimulation",
 ]
-
-
-def router_body(path: str) -> dict[str, Any]:
-    pathname, _, search = path.partition("?")
-    return {
-        "output": ROUTER,
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search",
-                    "value": f"?{search}" if search else ""}],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
 
 
 def callback_body(output: str, inputs: list[tuple[str, str, Any]],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dash
 from dash import dcc, html
@@ -104,3 +104,23 @@ def create_app(
 def context_of(app: dash.Dash) -> DashboardContext:
     ctx: DashboardContext = app.server.config[CONTEXT_KEY]
     return ctx
+
+
+#: The output of Dash's page router (``use_pages``): the page content and its store.
+ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
+
+
+def router_body(path: str) -> dict[str, Any]:
+    """The JSON body the browser POSTs to ``/_dash-update-component`` when it opens ``path``
+    (``/search?q=...``): how tests, benchmarks and load tests render a page over HTTP."""
+    pathname, _, search = path.partition("?")
+    return {
+        "output": ROUTER_OUTPUT,
+        "outputs": [{"id": "_pages_content", "property": "children"},
+                    {"id": "_pages_store", "property": "data"}],
+        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
+                   {"id": "_pages_location", "property": "search",
+                    "value": f"?{search}" if search else ""}],
+        "changedPropIds": ["_pages_location.pathname"],
+        "state": [],
+    }

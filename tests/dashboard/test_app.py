@@ -11,27 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from pubgraph.core.settings import Settings
-from pubgraph.dashboard.app import create_app
+from pubgraph.dashboard.app import create_app, router_body
 from pubgraph.graph.db import GraphDB, connect
 from pubgraph.graph.server import free_port
 from tests.embeddings.conftest import add_articles
 
-ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."
-
 
 def render(app: Any, path: str) -> str:
     """POST the page router callback as the browser does; all text of the rendered page."""
-    pathname, _, search = path.partition("?")
-    body = {
-        "output": ROUTER_OUTPUT,
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search",
-                    "value": f"?{search}" if search else ""}],
-        "changedPropIds": ["_pages_location.pathname"],
-        "state": [],
-    }
+    body = router_body(path)
     client = app.server.test_client()
     client.get("/")  # the first request registers the router
     r = client.post("/_dash-update-component", json=body)

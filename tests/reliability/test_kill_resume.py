@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.neo4j]
 
 SEED = 1414
 #: Kill points per stage (>= 20 in all).
-KILLS = {"ingest": 5, "load": 8, "pairs": 4, "embed": 3, "analyze": 4}
+KILLS = {"ingest": 5, "load": 8, "pairs": 5, "embed": 6, "analyze": 6}
 REPORT = REPO / ".pytest-reliability.json"
 
 
