@@ -174,10 +174,10 @@ def fit_loglinear(
         with np.errstate(divide="ignore", invalid="ignore"):
             ylog = np.where(y > 0, y * np.log(y / mu), 0.0)
             if alpha is None:
-                return 2.0 * np.sum(ylog - (y - mu), axis=1)
+                return np.asarray(2.0 * np.sum(ylog - (y - mu), axis=1))
             ai = a[:, None]
             nb = (y + 1.0 / ai) * np.log((1.0 + ai * y) / (1.0 + ai * mu))
-            return 2.0 * np.sum(ylog - nb, axis=1)
+            return np.asarray(2.0 * np.sum(ylog - nb, axis=1))
 
     dev = deviance(mu)
     active = np.ones(y.shape[0], dtype=bool)

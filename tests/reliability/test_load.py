@@ -90,7 +90,7 @@ def test_twenty_clients_on_the_dashboard_search_and_article_pages(
                     with lock:
                         latencies[kind].append(dt)
                         if bad or not shown:
-                            errors.append(f"{path}: {bad or 'nothing of what was asked is on the page'}")
+                            errors.append(f"{path}: {bad or 'not what was asked'}")
 
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(client, range(CLIENTS)))
