@@ -218,8 +218,6 @@ def glm_rows(keys: list[object], y: np.ndarray, total: np.ndarray, year: np.ndar
     """The GLM trend row of each key (``y``: keys × years of counts): Poisson, or NB2 with
     Cameron & Trivedi's moment estimate of alpha where the Pearson dispersion exceeds 1.5;
     the slope's Wald interval, and Kendall's tau and the Theil–Sen slope of the share."""
-    from scipy.stats import kendalltau, theilslopes
-
     rows: list[dict[str, object]] = [
         {"key": k, "trend_method": "poisson-glm", "n": int(y[i].sum())}
         for i, k in enumerate(keys)
@@ -245,23 +243,88 @@ def glm_rows(keys: list[object], y: np.ndarray, total: np.ndarray, year: np.ndar
                 fit[name] = fit[name].copy()
                 fit[name][over] = nb[name]
     z = 1.959963984540054  # the 97.5 % normal quantile (statsmodels' conf_int)
+    shares = yy / total[None, :]
+    tau, tau_p = kendall_rows(year, shares)
+    theil, theil_lo, theil_hi = theil_sen_rows(year, shares)
     for pos, i in enumerate(fit_idx):
         slope, se = float(fit["b1"][pos]), float(fit["se1"][pos])
         if not (math.isfinite(slope) and math.isfinite(se)):
             continue
-        share = yy[pos] / total
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tau, tau_p = kendalltau(year, share)
-            ts = theilslopes(share, year, alpha=0.95)
         rows[i].update(
             trend_method="negbin-glm" if over[pos] else "poisson-glm",
             effect=math.expm1(slope), ci_low=math.expm1(slope - z * se),
             ci_high=math.expm1(slope + z * se), p=float(fit["p1"][pos]),
-            kendall_tau=float(tau), kendall_p=float(tau_p),
-            theil_slope=float(ts[0]), theil_low=float(ts[2]), theil_high=float(ts[3]),
+            kendall_tau=float(tau[pos]), kendall_p=float(tau_p[pos]),
+            theil_slope=float(theil[pos]), theil_low=float(theil_lo[pos]),
+            theil_high=float(theil_hi[pos]),
         )
     return rows
+
+
+def _tie_sums(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row, over the groups of equal values (size t): sum t(t-1)/2, sum t(t-1)(t-2),
+    sum t(t-1)(2t+5)."""
+    s = np.sort(y, axis=1)
+    n = y.shape[1]
+    ties = np.zeros((3, y.shape[0]))
+    # Run lengths of equal neighbours in each sorted row.
+    new_run = np.ones_like(s, dtype=bool)
+    new_run[:, 1:] = s[:, 1:] != s[:, :-1]
+    for r in np.flatnonzero(~new_run.all(axis=1)):
+        starts = np.flatnonzero(new_run[r])
+        t = np.diff(np.append(starts, n)).astype(float)
+        t = t[t > 1]
+        ties[:, r] = [np.sum(t * (t - 1) / 2), np.sum(t * (t - 1) * (t - 2)),
+                      np.sum(t * (t - 1) * (2 * t + 5))]
+    return ties[0], ties[1], ties[2]
+
+
+def kendall_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kendall's tau-b of ``x`` (increasing, no ties: the years) against each row of ``y``,
+    and its two-sided p-value, as ``scipy.stats.kendalltau`` gives them: the asymptotic
+    test with tie corrections for rows with ties (vectorised here), scipy's own exact test
+    for rows without (one call each; few rows have no tied shares)."""
+    from scipy.stats import kendalltau, norm
+
+    n = y.shape[1]
+    i, j = np.triu_indices(n, k=1)
+    s = np.sign(y[:, j] - y[:, i]).sum(axis=1)  # concordant minus discordant
+    n0 = n * (n - 1) / 2.0
+    ytie, y0, y1 = _tie_sums(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = s / np.sqrt(n0 * (n0 - ytie))
+        m = n * (n - 1.0)
+        var = (m * (2 * n + 5) - y1) / 18.0
+        p = 2.0 * norm.sf(np.abs(s) / np.sqrt(var))
+    p = np.where(ytie == n0, np.nan, p)  # a constant row: no test
+    tau = np.where(ytie == n0, np.nan, tau)
+    for r in np.flatnonzero(ytie == 0):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = kendalltau(x, y[r])
+        tau[r], p[r] = res.statistic, res.pvalue
+    return tau, p
+
+
+def theil_sen_rows(x: np.ndarray, y: np.ndarray, confidence: float = 0.95
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Theil–Sen slope of each row of ``y`` against ``x`` (distinct values: the years)
+    and its interval by Sen (1968), as ``scipy.stats.theilslopes`` computes them."""
+    from scipy.stats import norm
+
+    n = y.shape[1]
+    i, j = np.triu_indices(n, k=1)
+    slopes = np.sort((y[:, j] - y[:, i]) / (x[j] - x[i]).astype(float), axis=1)
+    med = np.median(slopes, axis=1)
+    alpha = 1.0 - confidence if confidence > 0.5 else confidence
+    z = norm.ppf(alpha / 2.0)
+    _, _, y1 = _tie_sums(y)
+    sigma = np.sqrt((n * (n - 1) * (2 * n + 5) - y1) / 18.0)
+    nt = slopes.shape[1]
+    up = np.minimum(np.round((nt - z * sigma) / 2.0).astype(int), nt - 1)
+    lo = np.maximum(np.round((nt + z * sigma) / 2.0).astype(int) - 1, 0)
+    rows = np.arange(y.shape[0])
+    return med, slopes[rows, lo], slopes[rows, up]
 
 
 def _era_row(key: object, y: pd.Series, totals: pd.Series, early: list[int],

@@ -153,3 +153,27 @@ def test_batched_glm_matches_statsmodels_one_series_at_a_time() -> None:
             assert got["se1"][i] == pytest.approx(ref.bse[1], rel=1e-4)
             assert got["p1"][i] == pytest.approx(ref.pvalues[1], rel=1e-3, abs=1e-12)
             assert got["pearson_chi2"][i] == pytest.approx(ref.pearson_chi2, rel=1e-4)
+
+
+def test_kendall_and_theil_sen_rows_match_scipy_row_by_row() -> None:
+    """The vectorised cross-checks equal scipy's ``kendalltau`` and ``theilslopes`` on every
+    row: shares with ties (zero years, repeated counts) and without."""
+    from scipy.stats import kendalltau, theilslopes
+
+    rng = np.random.default_rng(5)
+    years = np.arange(2000, 2024)
+    total = rng.integers(100, 400, size=len(years)).astype(float)
+    counts = rng.poisson(rng.uniform(0.3, 20.0, size=(60, 1)), size=(60, len(years)))
+    shares = counts / total  # low rates: zero years, ties
+    shares[0] = np.linspace(0.01, 0.2, len(years))  # no ties, monotone
+    shares[1] = rng.uniform(0, 1, len(years))  # no ties
+    tau, p = tr.kendall_rows(years, shares)
+    med, lo, hi = tr.theil_sen_rows(years, shares)
+    assert (np.diff(np.sort(shares[2:], axis=1), axis=1) == 0).any()  # ties are covered
+    for r in range(len(shares)):
+        ref = kendalltau(years, shares[r])
+        assert tau[r] == pytest.approx(ref.statistic, rel=1e-9, abs=1e-12)
+        assert p[r] == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
+        ts = theilslopes(shares[r], years, alpha=0.95)
+        assert (med[r], lo[r], hi[r]) == pytest.approx((ts[0], ts[2], ts[3]), rel=1e-9,
+                                                       abs=1e-15)
