@@ -282,9 +282,9 @@ def _tie_sums(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def kendall_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kendall's tau-b of ``x`` (increasing, no ties: the years) against each row of ``y``,
     and its two-sided p-value, as ``scipy.stats.kendalltau`` gives them: the asymptotic
-    test with tie corrections for rows with ties (vectorised here), scipy's own exact test
-    for rows without (one call each; few rows have no tied shares)."""
-    from scipy.stats import kendalltau, norm
+    test with tie corrections for rows with ties, the exact test for rows without (n <= 33),
+    all rows at once (one scipy call per row took ~3 ms: seconds for 2,400 descriptors)."""
+    from scipy.stats import norm
 
     n = y.shape[1]
     i, j = np.triu_indices(n, k=1)
@@ -298,12 +298,36 @@ def kendall_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = 2.0 * norm.sf(np.abs(s) / np.sqrt(var))
     p = np.where(ytie == n0, np.nan, p)  # a constant row: no test
     tau = np.where(ytie == n0, np.nan, tau)
-    for r in np.flatnonzero(ytie == 0):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = kendalltau(x, y[r])
-        tau[r], p[r] = res.statistic, res.pvalue
+    # scipy's "auto": the exact null distribution when neither side has ties and n <= 33
+    # (or the ranks are all but sorted); the same distribution for every row of length n.
+    dis = np.rint((n0 - s) / 2.0).astype(np.int64)
+    c = np.minimum(dis, int(n0) - dis)
+    exact = (ytie == 0) & ((n <= 33) | (c <= 1))
+    if exact.any():
+        p[exact] = _kendall_exact_p(n, c[exact])
     return tau, p
+
+
+def _kendall_exact_p(n: int, c: np.ndarray) -> np.ndarray:
+    """Two-sided exact p-value of Kendall's tau without ties: twice the share of the n!
+    orderings with at most ``c`` discordant pairs (Kendall 1970, p. 68; the recursion
+    scipy's ``kendalltau(method="exact")`` uses, run once for the largest ``c``)."""
+    if n <= 2:
+        return np.ones(len(c))
+    top = int(c.max())
+    counts = np.zeros(top + 1)
+    counts[0:2] = 1.0
+    for j in range(3, n + 1):
+        counts = np.cumsum(counts)
+        if j <= top:
+            counts[j:] -= counts[: top + 1 - j].copy()
+    cum = np.cumsum(counts)
+    fact = float(math.factorial(n)) if n < 171 else math.inf
+    prob = 2.0 * cum[c] / fact
+    prob = np.where(c == 0, 2.0 / fact, prob)
+    prob = np.where(c == 1, 2.0 / math.factorial(n - 1) if n < 172 else 0.0, prob)
+    prob = np.where(2 * c == n * (n - 1) // 2, 1.0, prob)
+    return np.clip(prob, 0.0, 1.0)
 
 
 def theil_sen_rows(x: np.ndarray, y: np.ndarray, confidence: float = 0.95
