@@ -290,7 +290,7 @@ def kendall_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     i, j = np.triu_indices(n, k=1)
     s = np.sign(y[:, j] - y[:, i]).sum(axis=1)  # concordant minus discordant
     n0 = n * (n - 1) / 2.0
-    ytie, y0, y1 = _tie_sums(y)
+    ytie, _y0, y1 = _tie_sums(y)  # y0 enters only with ties in x (none: the years)
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = s / np.sqrt(n0 * (n0 - ytie))
         m = n * (n - 1.0)
