@@ -177,3 +177,40 @@ def test_kendall_and_theil_sen_rows_match_scipy_row_by_row() -> None:
         ts = theilslopes(shares[r], years, alpha=0.95)
         assert (med[r], lo[r], hi[r]) == pytest.approx((ts[0], ts[2], ts[3]), rel=1e-9,
                                                        abs=1e-15)
+
+
+def test_era_rows_equal_statsmodels_one_key_at_a_time() -> None:
+    """The era contrast for many keys at once: the same p-values as one
+    ``test_poisson_2indep`` call per key (exact below 20 articles in an era, score above)
+    and the MOVER interval of the rate ratio, per key."""
+    from statsmodels.stats.rates import confint_poisson_2indep, test_poisson_2indep
+
+    rng = np.random.default_rng(2)
+    years = [1977, 1978, 1979, 2020, 2021]
+    totals = pd.Series([9000, 9500, 9800, 12000, 11000], index=years)
+    early, late = years[:3], years[3:]
+    counts = rng.poisson(rng.uniform(0.0, 60.0, size=(50, 1)), size=(50, 5)).astype(float)
+    counts[0, 3:] = 0  # vanished
+    counts[1, :3] = 0  # new
+    keys = [f"d{i}" for i in range(50)]
+    wide = pd.DataFrame(counts, index=keys, columns=years)
+    rows = tr.era_rows(keys, wide, totals, early, late, tr.TrendParams())
+    t1, t2 = float(totals[early].sum()), float(totals[late].sum())
+    checked = 0
+    for r, row in enumerate(rows):
+        c1, c2 = int(counts[r, :3].sum()), int(counts[r, 3:].sum())
+        assert (row["count_early"], row["count_late"]) == (c1, c2)
+        if c1 + c2 < 5:
+            assert "p" not in row
+            continue
+        method = "exact-cond" if min(c1, c2) < 20 else "score"
+        ref = test_poisson_2indep(c2, t2, c1, t1, method=method, compare="ratio")
+        assert row["trend_method"] == f"era-contrast ({method})"
+        assert row["p"] == pytest.approx(float(ref.pvalue), rel=1e-9, abs=1e-300)
+        lo, hi = confint_poisson_2indep(c2, t2, c1, t1, method="mover", compare="ratio")
+        if np.isfinite(lo):
+            assert row["ci_low"] == pytest.approx(float(lo) - 1, rel=1e-9, abs=1e-12)
+        if np.isfinite(hi):
+            assert row["ci_high"] == pytest.approx(float(hi) - 1, rel=1e-9, abs=1e-12)
+        checked += 1
+    assert checked > 30
