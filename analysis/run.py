@@ -213,7 +213,8 @@ def run_analysis(
                                                           clustering.reassigned.mean())), 4),
         "reassigned_share": round(float(clustering.reassigned.mean()), 4),
         "unassigned_share": round(float(np.mean(labels < 0)), 4),
-        "trend_method": tr.choose_method(totals.index.tolist(), tp) if len(totals) else "none",
+        # The method the topics were tested with (sparse years excluded, as trend_table does).
+        "trend_method": _method_used(topic_trends),
         "nmi_mesh": round(score, 4) if score == score else None,
         "nmi_articles": n_ref,
         "nmi_classes": n_cls,
@@ -256,6 +257,14 @@ def run_analysis(
         lap("files", t)
     timings["total"] = round(time.perf_counter() - t0, 3)
     return result
+
+
+def _method_used(table: pd.DataFrame) -> str:
+    """``glm`` or ``era``: how ``trend_table`` tested (``none`` when nothing was)."""
+    methods = {str(m) for m in table.get("trend_method", pd.Series(dtype=str)).dropna()}
+    if any(m.startswith("era") for m in methods):
+        return "era"
+    return "glm" if any(m.endswith("glm") for m in methods) else "none"
 
 
 def _write(db: GraphDB, run_props: dict[str, Any], topics: pd.DataFrame,

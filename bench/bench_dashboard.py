@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,7 +72,10 @@ def start_app(port: int, analysis_run: str | None) -> subprocess.Popen[bytes]:
         cmd += ["--analysis-run", analysis_run]
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1",
            "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The access log goes to a file: an unread pipe fills after ~600 requests and then
+    # blocks the server's request threads on their log write.
+    log = tempfile.NamedTemporaryFile(prefix="bench-dashboard-", suffix=".log", delete=False)  # noqa: SIM115 (lives as long as the server)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     url = f"http://127.0.0.1:{port}/healthz"
     for _ in range(240):
         try:
@@ -80,8 +84,8 @@ def start_app(port: int, analysis_run: str | None) -> subprocess.Popen[bytes]:
         except requests.RequestException:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("the dashboard did not come up: " + proc.stderr.read().decode()[-2000:]
-                     if proc.stderr else "")
+    raise SystemExit("the dashboard did not come up: "
+                     + Path(log.name).read_text(errors="replace")[-2000:])
 
 
 def sample_ids(s: requests.Session, base: str, run: str | None = None) -> dict[str, Any]:
