@@ -586,7 +586,11 @@ def embed_articles(
             summary.write_seconds += writer.seconds
         if not lost:
             # Neo4j gone: the next run refreshes the counts (no further 30 s of retries).
-            record_model(driver, info, text_mode)
+            try:
+                record_model(driver, info, text_mode)
+            except CONNECTION_ERRORS as exc:  # gone after the last chunk: still one line
+                raise connection_lost(exc, committed=f"{summary.written:,} vectors",
+                                      command="embed") from None
         from pubgraph.embeddings.search import clear_status_cache
 
         clear_status_cache()

@@ -1,9 +1,10 @@
-"""Search: free text over the article vectors, with year, MeSH (narrower terms included) and
-journal filters; results with score, year, journal and MeSH chips; "expand by citations"
-adds the articles one citation away from the results.
+"""Search: free text, hybrid by default (the article vectors fused with the full-text index;
+``mode=vector`` or ``mode=fulltext`` for one of them), with year, MeSH (narrower terms
+included) and journal filters; results with score, year, journal and MeSH chips; "expand by
+citations" adds the articles one citation away from the results.
 
 The state is the query string (``/search?q=...&from=2010&to=2020&mesh=D000544&journal=...
-&k=20&expand=1``): the form only rewrites the URL, the page is rendered from it.
+&k=20&expand=1&mode=hybrid``): the form only rewrites the URL, the page is rendered from it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from dash import Input, Output, State, dcc, html
 from pubgraph.dashboard import components as c
 from pubgraph.dashboard import data
 from pubgraph.dashboard.context import current
+
+#: The search modes (``embeddings.search.SEARCH_MODES``) and what a hit's score is in each.
+MODE_NAMES = {
+    "hybrid": "hybrid: cosine and full-text (BM25) scores, min-max normalised and fused",
+    "vector": "cosine similarity",
+    "fulltext": "full-text relevance (BM25)",
+}
 
 dash.register_page(__name__, path="/search", title="Search · pubgraph", name="Search", order=1)  # type: ignore[no-untyped-call]
 
@@ -86,21 +94,26 @@ def layout(q: str = "", **params: Any) -> Any:
     k = _int(params.get("k")) or K_CHOICES[0]
     k = k if k in K_CHOICES else K_CHOICES[0]
     expand = params.get("expand") in ("1", "true", "yes")
+    mode = params.get("mode") or "hybrid"
+    mode = mode if mode in MODE_NAMES else "hybrid"
     body: list[Any] = [_form(q, year_min, year_max, mesh, journal, k, expand),
                        dcc.Location(id="search-nav", refresh="callback-nav")]
     data.require_vectors(ctx)
     if not q:
-        body.append(html.P("Type a question or a topic; results are ranked by the cosine "
-                           "between its vector and each article's.", className="pg-muted"))
+        body.append(html.P("Type a question or a topic; results are ranked by hybrid "
+                           "search: the cosine between its vector and each article's, fused "
+                           "with full-text (BM25) relevance over titles and abstracts "
+                           "(add mode=vector or mode=fulltext to the URL for one of them).",
+                           className="pg-muted"))
         return c.page("Search", *body, page_id="search-page")
-    body.append(_results(q, year_min, year_max, mesh, journal, k, expand))
+    body.append(_results(q, year_min, year_max, mesh, journal, k, expand, mode))
     return c.page("Search", *body, page_id="search-page")
 
 
 @c.guard
 def _results(q: str, year_min: int | None, year_max: int | None, mesh: str, journal: str,
-             k: int, expand: bool) -> Any:
-    from pubgraph.embeddings.search import Filters, search_text
+             k: int, expand: bool, mode: str = "hybrid") -> Any:
+    from pubgraph.embeddings.search import Filters, fulltext_ready, search_hybrid
     from pubgraph.graph.articles import (
         articles_brief,
         citation_neighbours_of_set,
@@ -111,7 +124,13 @@ def _results(q: str, year_min: int | None, year_max: int | None, mesh: str, jour
     db = ctx.db()
     filters = Filters(min_year=year_min, max_year=year_max, mesh=mesh or None,
                       journal=journal or None)
-    hits = search_text(db, ctx.embedder(), q, k=k, filters=filters)
+    fallback = None
+    if mode != "vector" and not fulltext_ready(db):
+        # A graph loaded before the full-text index existed: vectors still answer.
+        mode, fallback = "vector", ("vector search only: the full-text index is missing "
+                                    "(`pubgraph graph init` creates it)")
+    hits = search_hybrid(db, ctx.embedder() if mode != "fulltext" else None, q, k=k,
+                         filters=filters, mode=mode)
     if not hits:
         return c.notice("No results", "No article passes these filters; widen the years or "
                         "drop the MeSH / journal filter.")
@@ -129,7 +148,7 @@ def _results(q: str, year_min: int | None, year_max: int | None, mesh: str, jour
             [
                 html.Div([html.Span(f"{rank}", className="pg-rank"),
                           c.article_link(h.pmid, h.title),
-                          c.badge(f"{h.score:.3f}", "score", title="cosine similarity")],
+                          c.badge(f"{h.score:.3f}", "score", title=MODE_NAMES[mode])],
                          className="pg-hit-head"),
                 c.meta_line(str(h.year) if h.year else None,
                             (brief[h.pmid].journal if h.pmid in brief else None) or h.journal,
@@ -139,7 +158,9 @@ def _results(q: str, year_min: int | None, year_max: int | None, mesh: str, jour
             className="pg-hit",
         ))
     out: list[Any] = [
-        html.Div(f"{len(hits)} results for “{q}”", className="pg-count", id="search-count"),
+        html.Div(f"{len(hits)} results for “{q}”", className="pg-count", id="search-count",
+                 title=MODE_NAMES[mode]),
+        *([html.P(fallback, className="pg-muted")] if fallback else []),
         html.Ol(items, className="pg-hits", id="search-results"),
     ]
     if expand:
