@@ -54,17 +54,20 @@ def _record(stage: str, delivered: int, states: list[object]) -> None:
 
 
 def kill_chain(args: list[str], n: int, scale: float, rng: random.Random,
-               state: object = None, db: GraphDB | None = None) -> tuple[int, list[object]]:
+               state: object = None, db: GraphDB | None = None,
+               left: object = None) -> tuple[int, list[object]]:
     """Run ``args`` ``n`` times; with ``db``, SIGKILL it once it has run a random number of
-    transactions in 1..0.9 x ``scale`` (the uninterrupted run's count); without, after
-    U(0.3, 1.0) x ``scale`` seconds. Returns the kills delivered to a live process and
+    transactions in 1..0.9 x ``scale`` (the uninterrupted run's count; times ``left()``, the
+    share of the work still to do, for a stage that resumes where it was killed); without,
+    after U(0.3, 1.0) x ``scale`` seconds. Returns the kills delivered to a live process and
     ``state()`` after each."""
     delivered = 0
     states: list[object] = []
     for _ in range(n):
         proc = popen(*args)
         if db is not None:
-            observe(db, proc, rng.randint(1, max(1, int(0.9 * scale))))
+            share = float(left()) if left is not None else 1.0  # type: ignore[operator]
+            observe(db, proc, rng.randint(1, max(1, int(0.9 * scale * share))))
         else:
             deadline = time.monotonic() + rng.uniform(0.3, 1.0) * scale
             while time.monotonic() < deadline and proc.poll() is None:
@@ -129,7 +132,9 @@ def test_killed_load_pairs_embed_rerun_to_the_uninterrupted_graph(
 
     delivered, states = kill_chain(embed_args(tiny_model), KILLS["embed"],
                                    baseline.seconds["embed"], rng,
-                                   lambda: _embedded(graph_db), graph_db)
+                                   lambda: _embedded(graph_db), graph_db,
+                                   left=lambda: 1.0 - _embedded(graph_db) / len(
+                                       baseline.vectors))
     cli(*embed_args(tiny_model), check=True)
     assert_same(graph_fingerprint(graph_db), baseline.embed)
     got = vectors(graph_db)
