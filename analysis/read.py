@@ -71,17 +71,12 @@ def topic_year_counts(db: GraphDB, run: str) -> pd.DataFrame:
     info = run_info(db, run)
     if info is None:
         return pd.DataFrame(columns=YEAR_COLUMNS)
-    totals = dict(zip(info["years"] or [], info["year_totals"] or [], strict=True))
-    partial = set(info.get("partial_years") or [])
-    flagged = set(info.get("flagged_years") or [])
-    rows = []
-    for r in run_read(db, q.TOPIC_YEARS, {"run": run}):
-        for y, c in zip(r["years"] or [], r["counts"] or [], strict=True):
-            total = totals.get(y, 0)
-            rows.append((r["topic"], r["label"], y, c, total, c / total if total else None,
-                         y in partial, y in flagged))
-    return pd.DataFrame(rows, columns=YEAR_COLUMNS).sort_values(["topic", "year"],
-                                                                ignore_index=True)
+    frames = [_year_rows(info, r["topic"], r["label"], r["years"] or [], r["counts"] or [])
+              for r in run_read(db, q.TOPIC_YEARS, {"run": run})]
+    if not frames:
+        return pd.DataFrame(columns=YEAR_COLUMNS)
+    return pd.concat(frames, ignore_index=True).sort_values(["topic", "year"],
+                                                            ignore_index=True)
 
 
 @dataclass

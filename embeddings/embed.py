@@ -523,12 +523,35 @@ def embed_articles(
     start = time.perf_counter()
     summary = EmbedSummary(model_id=info.id, dimension=info.dimension)
     try:
-        summary.index_message = ensure_vector_index(driver, info.dimension)
-        cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS)
-        summary.cleared = int(cleared[0]["cleared"])
-        plan = plan_embedding(driver, info.id, text_mode)
-    except CONNECTION_ERRORS as exc:  # before any vector was written: still one line
-        raise connection_lost(exc, committed="0 vectors", command="embed") from None
+        _embed(driver, embedder, summary, text_mode=text_mode, chunk_size=chunk_size,
+               limit=limit, overlap=overlap, on_plan=on_plan, on_progress=on_progress)
+    except CONNECTION_ERRORS as exc:
+        # Neo4j gone at any step (planning, a chunk, the final count): one line with what
+        # was committed; ``summary.written`` already holds the chunks the writer finished.
+        raise connection_lost(exc, committed=f"{summary.written:,} vectors",
+                              command="embed") from None
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _embed(
+    driver: GraphDB,
+    embedder: Embedder,
+    summary: EmbedSummary,
+    *,
+    text_mode: str,
+    chunk_size: int,
+    limit: int | None,
+    overlap: bool,
+    on_plan: Callable[[EmbedPlan], None] | None,
+    on_progress: ProgressCallback | None,
+) -> None:
+    """The work of :func:`embed_articles`, filling ``summary`` as it goes."""
+    info = embedder.info
+    summary.index_message = ensure_vector_index(driver, info.dimension)
+    cleared = run_write(driver, q.CLEAR_ORPHAN_VECTORS)
+    summary.cleared = int(cleared[0]["cleared"])
+    plan = plan_embedding(driver, info.id, text_mode)
     summary.with_text = plan.with_text
     summary.up_to_date = plan.up_to_date
     summary.missing = plan.count("missing")
@@ -540,10 +563,7 @@ def embed_articles(
     summary.pending = len(pending)
     if on_plan is not None:
         on_plan(plan)
-    try:
-        record_model(driver, info, text_mode)
-    except CONNECTION_ERRORS as exc:
-        raise connection_lost(exc, committed="0 vectors", command="embed") from None
+    record_model(driver, info, text_mode)
 
     def write(rows: list[dict[str, Any]]) -> int:
         n = write_vectors(driver, info.id, rows)
@@ -574,10 +594,9 @@ def embed_articles(
                 summary.write_seconds += time.perf_counter() - t0
         if writer is not None:
             writer.close()
-    except CONNECTION_ERRORS as exc:
+    except CONNECTION_ERRORS:
         lost = True
-        done = summary.written + (writer.written if writer is not None else 0)
-        raise connection_lost(exc, committed=f"{done:,} vectors", command="embed") from None
+        raise
     finally:
         if writer is not None:
             with contextlib.suppress(BaseException):
@@ -586,16 +605,10 @@ def embed_articles(
             summary.write_seconds += writer.seconds
         if not lost:
             # Neo4j gone: the next run refreshes the counts (no further 30 s of retries).
-            try:
-                record_model(driver, info, text_mode)
-            except CONNECTION_ERRORS as exc:  # gone after the last chunk: still one line
-                raise connection_lost(exc, committed=f"{summary.written:,} vectors",
-                                      command="embed") from None
+            record_model(driver, info, text_mode)
         from pubgraph.embeddings.search import clear_status_cache
 
         clear_status_cache()
-    summary.seconds = time.perf_counter() - start
-    return summary
 
 
 def record_model(
