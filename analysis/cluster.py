@@ -263,6 +263,42 @@ def hdbscan(
     return Clustering(relabel_by_size(labels), moved, info)
 
 
+def next_resolution(tried: list[tuple[float, int]], target_k: int) -> float:
+    """The next Leiden resolution to try for ``target_k`` topics, from the ``(resolution,
+    topics)`` runs so far.
+
+    The topic count grows roughly as a power of the resolution (on 51k articles: 22, 47,
+    74, 127, 249, 450, 806 topics at 1, 2, 4, ..., 64), so the step is a secant in log-log
+    space: slope 1 after one run, then the slope of the two runs that bracket the target
+    most closely (clamped to 0.3..3). The result always stays strictly inside the bracket
+    of resolutions known to give too few and too many topics, so the search cannot cycle;
+    each step is at most 64×. On 51k articles aiming at 653 topics this took 3 Leiden runs
+    where doubling-then-bisection took 8.
+    """
+    lo = max((r for r, k in tried if k < target_k), default=None)
+    hi = min((r for r, k in tried if k > target_k), default=None)
+    below = max((t for t in tried if t[1] < target_k), default=None)
+    above = min((t for t in tried if t[1] > target_k), default=None)
+    last_r, last_k = tried[-1]
+    slope = 1.0
+    pair = (below, above) if below and above else None
+    if pair is None and len(tried) > 1:
+        pair = (tried[-2], tried[-1])
+    if pair is not None:
+        (r1, k1), (r2, k2) = pair
+        if r1 != r2 and k1 > 0 and k2 > 0 and k1 != k2:
+            slope = min(3.0, max(0.3, math.log(k2 / k1) / math.log(r2 / r1)))
+    step = math.log(target_k / max(last_k, 1)) / slope
+    res = last_r * math.exp(min(math.log(64.0), max(-math.log(64.0), step)))
+    if lo is not None and hi is not None and not lo < res < hi:
+        res = math.sqrt(lo * hi)
+    elif lo is not None and res <= lo:
+        res = lo * 2
+    elif hi is not None and res >= hi:
+        res = hi / 2
+    return res
+
+
 def leiden(
     x: np.ndarray,
     seed: int,
@@ -277,9 +313,9 @@ def leiden(
 ) -> Clustering:
     """Leiden (RB configuration model) on kNN vector edges plus citation ``edges``.
 
-    With ``target_k`` the resolution is bisected (log scale, at most 14 runs) until the
-    number of topics of at least ``min_size`` articles is within 10 % of it. Communities
-    below ``min_size`` join the nearest topic centroid.
+    With ``target_k`` the resolution is searched (:func:`next_resolution`, at most 14
+    more runs) until the number of topics of at least ``min_size`` articles is within 10 %
+    of it. Communities below ``min_size`` join the nearest topic centroid.
     """
     import igraph as ig
     import leidenalg
@@ -317,17 +353,11 @@ def leiden(
     labels, big = run(resolution)
     tried.append((resolution, big))
     if target_k:
-        lo, hi = None, None  # resolutions giving too few / too many topics
         res = resolution
         for _ in range(14):
             if abs(big - target_k) <= max(1, 0.1 * target_k):
                 break
-            if big < target_k:
-                lo = res
-                res = res * 2 if hi is None else math.sqrt(res * hi)
-            else:
-                hi = res
-                res = res / 2 if lo is None else math.sqrt(res * lo)
+            res = next_resolution(tried, target_k)
             labels, big = run(res)
             tried.append((res, big))
         resolution = res

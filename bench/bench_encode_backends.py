@@ -9,6 +9,9 @@ Variants (each skipped with a one-line reason when it cannot run here):
 * ``ort-fp32`` / ``ort-int8-dynamic``: ``torch.onnx.export`` + onnxruntime (needs ``onnx`` and
   ``onnxruntime``; int8 via ``onnxruntime.quantization.quantize_dynamic``);
 * ``openvino-fp32``: ``openvino.convert_model`` from the torch module (needs ``openvino``);
+* ``openvino-int8-static``: that model quantised by NNCF's post-training static
+  quantisation (``nncf.quantize``, transformer preset), calibrated on ``--calibration``
+  corpus texts that are not among the measured ones (needs ``nncf``);
 * ``st-onnx``: sentence-transformers' own ``backend="onnx"`` (needs ``optimum``).
 
 The non-sentence-transformers variants tokenize, sort by length and batch exactly as
@@ -61,6 +64,7 @@ ALL_VARIANTS = (
     "ort-fp32",
     "ort-int8-dynamic",
     "openvino-fp32",
+    "openvino-int8-static",
     "st-onnx",
 )
 
@@ -121,7 +125,8 @@ def manual_encoder(
 
 
 def build_variants(
-    model_path: str, max_len: int, batch: int, names: list[str], work: Path
+    model_path: str, max_len: int, batch: int, names: list[str], work: Path,
+    calibration: list[str] | None = None,
 ) -> dict[str, Callable[[list[str]], Any] | str]:
     """name -> encode function, or a string saying why the variant cannot run."""
     import torch
@@ -160,15 +165,19 @@ def build_variants(
             elif name == "torch-bf16-weights":
                 out[name] = st_encode(st_model().to(torch.bfloat16))
             elif name == "torch-int8-dynamic":
+                # In place over the whole module: assigning a quantised copy to
+                # ``auto_model`` left sentence-transformers calling the fp32 layers.
                 m = st_model()
-                m[0].auto_model = torch.ao.quantization.quantize_dynamic(
-                    m[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8
+                torch.ao.quantization.quantize_dynamic(
+                    m, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
                 )
                 out[name] = st_encode(m)
             elif name in ("ort-fp32", "ort-int8-dynamic"):
                 out[name] = _ort_variant(hf, tokenizer, max_len, batch, work, name)
             elif name == "openvino-fp32":
                 out[name] = _openvino_variant(hf, tokenizer, max_len, batch)
+            elif name == "openvino-int8-static":
+                out[name] = _openvino_variant(hf, tokenizer, max_len, batch, calibration)
             elif name == "st-onnx":
                 m = SentenceTransformer(model_path, device="cpu", backend="onnx")
                 m.max_seq_length = max_len
@@ -233,12 +242,27 @@ def _ort_variant(
 
 
 def _openvino_variant(
-    hf: Any, tokenizer: Any, max_len: int, batch: int
+    hf: Any, tokenizer: Any, max_len: int, batch: int, calibration: list[str] | None = None
 ) -> Callable[[list[str]], Any]:
     import openvino as ov
 
     ex = _example(tokenizer, max_len)
     ov_model = ov.convert_model(hf.eval(), example_input=ex)
+    if calibration is not None:
+        import nncf
+        import numpy as np
+
+        if not calibration:
+            raise ValueError("no calibration texts")
+        batches = []
+        for i in range(0, len(calibration), 8):
+            enc = tokenizer(calibration[i : i + 8], padding=True, truncation=True,
+                            max_length=max_len, return_tensors="np")
+            batches.append({k: v.astype(np.int64) for k, v in enc.items()})
+        ov_model = nncf.quantize(
+            ov_model, nncf.Dataset(batches), model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(batches),
+        )
     compiled = ov.Core().compile_model(
         ov_model, "CPU", {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
     )
@@ -274,6 +298,8 @@ def main() -> None:
     ap.add_argument("--variants", default=",".join(ALL_VARIANTS))
     ap.add_argument("--slow-sample", type=int, default=64,
                     help="Texts for bf16 variants on a CPU without native bf16.")
+    ap.add_argument("--calibration", type=int, default=256,
+                    help="Corpus texts (after the measured ones) that calibrate static int8.")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -286,7 +312,12 @@ def main() -> None:
     if "torch-fp32" not in names:
         names.insert(0, "torch-fp32")
     native = cpu_bf16_native()
-    pairs = corpus_texts(args.n)
+    everything = corpus_texts(args.n + args.calibration)
+    # Half of each era is measured, the rest calibrates: no measured text calibrates.
+    half, cal_half = args.n // 2, args.calibration // 2
+    first, second = everything[: half + cal_half], everything[half + cal_half :]
+    pairs = first[:half] + second[: args.n - half]
+    calibration = [article_text(t, a) for t, a in first[half:] + second[args.n - half :]]
     texts = [article_text(t, a) for t, a in pairs]
     titles = [t for t, _ in pairs]
     abstracts = [a for _, a in pairs]
@@ -296,7 +327,8 @@ def main() -> None:
           f"{platform.processor() or platform.machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         variants = build_variants(
-            resolve_model(args.model), args.max_seq_length, args.batch, names, Path(tmp)
+            resolve_model(args.model), args.max_seq_length, args.batch, names, Path(tmp),
+            calibration,
         )
         runnable = {k: v for k, v in variants.items() if callable(v)}
         for k, v in variants.items():

@@ -69,6 +69,8 @@ def main() -> None:
                     help="Skip the method comparison and the NMI curve (with --whole).")
     ap.add_argument("--whole-k", type=int, default=None,
                     help="Topics the whole run aims at (default: leiden at resolution 1).")
+    ap.add_argument("--methods", default="kmeans,leiden_citations,leiden_vectors,hdbscan",
+                    help="Our methods to compare at the matched topic count.")
     ap.add_argument("--json", default=None, help="Write the results here.")
     args = ap.parse_args()
 
@@ -135,15 +137,21 @@ def main() -> None:
             ks.append(res.n_topics)
             unassigned.append(float(np.mean(res.labels < 0)))
         out[name] = {"seconds": _summ(times), "nmi": _summ(nmis), "topics": _summ(ks),
-                     "unassigned_share": max(unassigned)}
+                     "unassigned_share": max(unassigned),
+                     "resolution_runs": len(res.info.get("resolutions_tried", []))}
         print(name, out[name], flush=True)
 
+    methods = {m.strip() for m in args.methods.split(",") if m.strip()}
     if not args.no_compare:
-        measure("kmeans_matched", lambda s: cl.kmeans(x, match_k, s))
-        measure("leiden_matched_citations", lambda s: cl.leiden(x, s, edges=edges,
-                                                                target_k=match_k))
-        measure("leiden_matched_no_citations", lambda s: cl.leiden(x, s, target_k=match_k))
-        measure("hdbscan_umap_reassigned", lambda s: cl.hdbscan(x, s))
+        if "kmeans" in methods:
+            measure("kmeans_matched", lambda s: cl.kmeans(x, match_k, s))
+        if "leiden_citations" in methods:
+            measure("leiden_matched_citations", lambda s: cl.leiden(x, s, edges=edges,
+                                                                    target_k=match_k))
+        if "leiden_vectors" in methods:
+            measure("leiden_matched_no_citations", lambda s: cl.leiden(x, s, target_k=match_k))
+        if "hdbscan" in methods:
+            measure("hdbscan_umap_reassigned", lambda s: cl.hdbscan(x, s))
 
     curve = []
     for k in [int(v) for v in args.ks.split(",") if v]:

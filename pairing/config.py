@@ -167,6 +167,11 @@ class HardParams:
     * ``vector``: B ranks ``rank_band[0]..rank_band[1]`` among A's nearest neighbours by
       embedding (SciNCL), used only when articles carry ``embedding``; ``auto`` uses the
       vector index when one exists, else exact cosine in numpy; ``off`` disables it.
+      With ``within_split`` (the default) B is ranked among the articles of A's own split,
+      so the test split's anchors get as many near negatives as the train split's (ranked
+      over the whole corpus, most of a small split's near neighbours lie in other splits
+      and are dropped as cross-split pairs). That ranking is exact cosine per split:
+      ``auto`` uses it; ``index`` keeps ranking over the whole corpus with the index.
 
     Every candidate passes a false-negative guard: no CITES link (either direction) within
     1 hop (``branch``, ``two_hop``) or ``guard_hops`` hops (``vector``), and fewer than
@@ -180,9 +185,11 @@ class HardParams:
     guard_hops: int = 2
     guard_major_k: int = 1
     max_per_article: int | None = None
+    within_split: bool = True
 
     def validate(self) -> None:
         _bool("hard", "branch", self.branch)
+        _bool("hard", "within_split", self.within_split)
         _bool("hard", "two_hop", self.two_hop)
         if self.vector not in ("auto", "index", "exact", "off"):
             raise _fail("hard", "vector", f"must be auto, index, exact or off, got {self.vector!r}")

@@ -582,7 +582,7 @@ def _hard(
         shuffled = [found[i] for i in rng.permutation(len(found))]
         sources.append(("two_hop", iter(shuffled), direct, guard))
     if p.vector != "off":
-        vec = _vector_source(job, p, runner, anchors, rng)
+        vec = _vector_source(job, p, runner, anchors, rng, split_of)
         if isinstance(vec, str):
             info["vector"] = vec
         else:
@@ -628,13 +628,16 @@ def _vector_source(
     runner: StatementRunner,
     anchors: Sequence[str],
     rng: np.random.Generator,
+    split_of: Mapping[str, str],
 ) -> str | tuple[str, Iterator[Candidate]]:
     """The vector-near source: ``(mode, proposals)``, or why it is not used."""
     lo, hi = p.rank_band
     if int(runner.read(job.statement("embedded_articles"))[0]["n"]) == 0:
         return "skipped: no article has an embedding"
     index_name: str | None = None
-    if p.vector in ("auto", "index"):
+    # The index ranks over the whole corpus and cannot restrict to a split, so ranking
+    # within the anchor's split is exact cosine unless the index is asked for by name.
+    if p.vector == "index" or (p.vector == "auto" and not p.within_split):
         online = [
             r
             for r in runner.read(job.statement("article_vector_indexes"))
@@ -653,6 +656,8 @@ def _vector_source(
     raw = np.asarray([r["embedding"] for r in rows], dtype=np.float32)
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     matrix = (raw / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+    if p.within_split:
+        return "exact within split", _exact_band(pmids, matrix, anchors, lo, hi, rng, split_of)
     return "exact", _exact_band(pmids, matrix, anchors, lo, hi, rng)
 
 
@@ -696,15 +701,33 @@ def _exact_band(
     lo: int,
     hi: int,
     rng: np.random.Generator,
+    split_of: Mapping[str, str] | None = None,
     batch: int = 256,
 ) -> Iterator[Candidate]:
+    """Rank bands by exact cosine, over all ``pmids`` or (with ``split_of``) over the
+    articles of each anchor's own split; anchors keep their order."""
+    if split_of is None:
+        groups = {"": list(range(len(pmids)))}
+    else:
+        groups = {}
+        for j, pmid in enumerate(pmids):
+            s = split_of.get(pmid)
+            if s is not None:
+                groups.setdefault(s, []).append(j)
+    group_of = {pmids[j]: g for g, cols in groups.items() for j in cols}
+    columns = {g: np.asarray(cols) for g, cols in groups.items()}
     index = {p: i for i, p in enumerate(pmids)}
-    usable = [a for a in anchors if a in index]
-    k = min(hi + 1, len(pmids))
+    usable = [a for a in anchors if a in group_of]
     for i in range(0, len(usable), batch):
         part = usable[i : i + batch]
-        sims = matrix[[index[a] for a in part]] @ matrix.T
-        for row, a in zip(sims, part, strict=True):
-            top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
-            neighbours = [(pmids[j], float(row[j])) for j in top if pmids[j] != a]
-            yield from _pick(rank_band(neighbours, lo, hi), a, rng)
+        found: dict[str, list[tuple[str, float]]] = {}
+        for g in dict.fromkeys(group_of[a] for a in part):
+            members = [a for a in part if group_of[a] == g]
+            cols = columns[g]
+            k = min(hi + 1, len(cols))
+            sims = matrix[[index[a] for a in members]] @ matrix[cols].T
+            for row, a in zip(sims, members, strict=True):
+                top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
+                found[a] = [(pmids[cols[j]], float(row[j])) for j in top if pmids[cols[j]] != a]
+        for a in part:
+            yield from _pick(rank_band(found[a], lo, hi), a, rng)

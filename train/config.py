@@ -57,6 +57,12 @@ class TrainConfig:
     ``merge_alpha`` < 1 interpolates the trained weights with the base model's after
     training (WiSE-FT, ``train/merge.py``): ``(1 - a) * base + a * tuned``; the unmerged
     weights are kept in ``OUTPUT_DIR/unmerged``.
+
+    ``title_abstract_pairs`` > 0 mixes that many (title, abstract) positive pairs of
+    ``train_split`` articles (a seeded sample of the texts file) into the graph pairs: the
+    in-domain pairs the seed embeddings train on, for the title -> abstract and free-text
+    retrieval tasks. Their negatives are random train texts (graph pairs keep their hard
+    negatives).
     """
 
     train_file: str
@@ -96,6 +102,7 @@ class TrainConfig:
     shared_data: str | None = None
     fast: bool = False
     merge_alpha: float = 1.0
+    title_abstract_pairs: int = 0
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -120,6 +127,7 @@ NUMERIC_FIELDS = {
     "max_steps": int, "seed": int, "logging_steps": int, "save_steps": int,
     "save_total_limit": int, "learning_rate": float, "epochs": float, "scale": float,
     "negative_target": float, "weight_decay": float, "merge_alpha": float,
+    "title_abstract_pairs": int,
 }
 
 
@@ -162,6 +170,8 @@ def _problems(cfg: TrainConfig) -> list[str]:
     for name in ("max_train_pairs", "max_eval_pairs"):
         if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
             out.append(f"{name} must be >= 1 or null")
+    if cfg.title_abstract_pairs < 0:
+        out.append(f"title_abstract_pairs must be >= 0 (got {cfg.title_abstract_pairs})")
     if not -1.0 <= cfg.negative_target <= 1.0:
         out.append("negative_target is a cosine and must lie in [-1, 1]")
     if not 0.0 <= cfg.merge_alpha <= 1.0:

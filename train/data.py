@@ -14,6 +14,7 @@ the ``datasets.Dataset`` columns a loss expects (label column last, named ``labe
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import dataclass
@@ -293,6 +294,43 @@ def load_pairs(
     if limit is not None and len(out) > limit:
         out = out.sample(n=limit, random_state=seed).reset_index(drop=True)
     return PairTable(kind, out, source, split, before - int(keep.sum()), run_id)
+
+
+def add_title_abstract(
+    table: PairTable, texts_file: str | Path, n: int, *, split: str | None, seed: int = 42
+) -> PairTable:
+    """``table`` plus ``n`` (title, abstract) positive pairs of a seeded sample of the
+    ``split`` articles of ``texts_file`` (every article when the file has no ``split``):
+    the in-domain title -> abstract pairs the seed embeddings train on, mixed with the
+    graph pairs. Only for labelled tables (pairing's files); rows are tagged
+    ``strategy = title_abstract`` where the table has strategies."""
+    import pandas as pd
+
+    if table.kind != "labelled":
+        raise TrainingError(
+            f"{table.source}: title_abstract_pairs needs a labelled pair file (pairing's "
+            f"pmid_a, pmid_b, label), not {table.kind}"
+        )
+    texts = read_texts(texts_file)
+    if split is not None and "split" in texts.columns:
+        texts = texts[texts["split"] == split]
+    texts = texts[(texts["title"] != "") & (texts["abstract"] != "")]
+    if texts.empty:
+        raise TrainingError(
+            f"{texts_file}: no article with both a title and an abstract"
+            + (f" in split {split!r}" if split else "")
+            + " for title_abstract_pairs"
+        )
+    if len(texts) > n:
+        texts = texts.sample(n=n, random_state=seed)
+    pmids = [str(i) for i in texts.index]
+    extra = pd.DataFrame({"text1": list(texts["title"]), "text2": list(texts["abstract"]),
+                          "label": [1] * len(texts), "pmid_a": pmids, "pmid_b": pmids})
+    for col in table.frame.columns:
+        if col not in extra.columns:
+            extra[col] = "title_abstract" if col == "strategy" else None
+    frame = pd.concat([table.frame, extra[list(table.frame.columns)]], ignore_index=True)
+    return dataclasses.replace(table, frame=frame)
 
 
 # -- datasets per loss -----------------------------------------------------------------------

@@ -25,7 +25,13 @@ from typing import Any
 
 from pubgraph.core.errors import TrainingError
 from pubgraph.train.config import TrainConfig, resolve_precision
-from pubgraph.train.data import PairTable, load_pairs, split_names
+from pubgraph.train.data import (
+    PairTable,
+    add_title_abstract,
+    find_texts_file,
+    load_pairs,
+    split_names,
+)
 
 META_FILE = "pubgraph_train.json"
 CONFIG_FILE = "train_config.yaml"
@@ -62,6 +68,15 @@ def load_train_data(cfg: TrainConfig) -> TrainData:
     train = load_pairs(cfg.train_file, split=cfg.train_split, limit=cfg.max_train_pairs, **common)
     if len(train) == 0:
         raise TrainingError(f"{cfg.train_file}: no training pairs with texts")
+    if cfg.title_abstract_pairs:
+        tfile = cfg.texts_file or find_texts_file(cfg.train_file)
+        if tfile is None:
+            raise TrainingError(
+                f"title_abstract_pairs: {cfg.train_file} has no texts file beside it; set "
+                "texts_file (pmid, title, abstract)"
+            )
+        train = add_title_abstract(train, tfile, cfg.title_abstract_pairs,
+                                   split=cfg.train_split, seed=cfg.seed)
     if cfg.eval_file:
         ev: PairTable | None = load_pairs(cfg.eval_file, split=cfg.eval_split,
                                           texts_file=cfg.texts_file, require_split=False,

@@ -102,3 +102,40 @@ def test_structure_participation_and_flow() -> None:
     assert s.loc["b", "participation"] == 0.0
     flow = st.citation_flow(pmids, labels, cites)
     assert flow.values.tolist() == [[0, 1, 1]]
+
+
+def _search(count: object, target: int, start: float = 1.0) -> list[tuple[float, int]]:
+    tried = [(start, count(start))]  # type: ignore[operator]
+    while abs(tried[-1][1] - target) > max(1, 0.1 * target) and len(tried) < 15:
+        r = cl.next_resolution(tried, target)
+        tried.append((r, count(r)))  # type: ignore[operator]
+    return tried
+
+
+def test_next_resolution_reaches_the_target_in_few_runs() -> None:
+    # Topic counts that grow as a power of the resolution, as Leiden's do (51k articles:
+    # 22 topics at 1, 806 at 64): a few runs, not the 8 that doubling then bisecting took.
+    def power(r: float) -> int:
+        return int(22 * r**0.88)
+
+    for target in (5, 74, 653, 2000):
+        tried = _search(power, target)
+        assert abs(tried[-1][1] - target) <= max(1, 0.1 * target)
+        assert len(tried) <= 4, tried
+
+
+def test_next_resolution_stays_inside_the_bracket() -> None:
+    # A step function (no count between 10 and 100) cannot be hit: every new resolution
+    # lies strictly between the best too-low and too-high ones, so the search narrows
+    # instead of cycling, and stops at the 15-run cap.
+    def step(r: float) -> int:
+        return 10 if r < 3.0 else 100
+
+    tried = _search(step, 50)
+    assert len(tried) == 15
+    for i in range(2, len(tried)):
+        lows = [r for r, k in tried[:i] if k < 50]
+        highs = [r for r, k in tried[:i] if k > 50]
+        if lows and highs:
+            assert max(lows) < tried[i][0] < min(highs)
+    assert abs(tried[-1][0] - 3.0) < 0.01

@@ -29,6 +29,7 @@ from pubgraph.pairing.splits import assign_splits, derive_seed, hash_split, unit
 from pubgraph.pairing.strategies import (
     Candidate,
     Selector,
+    _exact_band,
     article_tree_distance,
     idf_weights,
     job_for,
@@ -230,6 +231,37 @@ def test_rank_band_orders_by_score_then_pmid() -> None:
     neighbours = [("5", 0.9), ("3", 0.8), ("4", 0.8), ("1", 0.95), ("2", 0.1)]
     assert rank_band(neighbours, 2, 4) == [("5", 0.9), ("3", 0.8), ("4", 0.8)]
     assert rank_band(neighbours, 5, 9) == [("2", 0.1)]
+
+
+def _angles(degrees: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    pmids = sorted(degrees)
+    r = np.radians([degrees[p] for p in pmids])
+    return pmids, np.stack([np.cos(r), np.sin(r)], axis=1).astype(np.float32)
+
+
+def test_exact_band_ranks_within_the_anchor_split() -> None:
+    # 0°, 20°, 50°, 90°, 140°, 200°; train = 1, 3, 5 and test = 2, 4, 6.
+    pmids, matrix = _angles({"1": 0, "2": 20, "3": 50, "4": 90, "5": 140, "6": 200})
+    split_of = {"1": "train", "3": "train", "5": "train", "2": "test", "4": "test", "6": "test"}
+    anchors = ["1", "2", "3", "4", "5", "6"]
+
+    def nearest(split: dict[str, str] | None) -> dict[str, str]:
+        rng = np.random.default_rng(0)
+        got = _exact_band(pmids, matrix, anchors, 1, 1, rng, split)
+        return {c.pmid_a: c.pmid_b for c in got}
+
+    # Over the whole corpus the nearest neighbour is mostly in the other split ...
+    assert nearest(None) == {"1": "2", "2": "1", "3": "2", "4": "3", "5": "4", "6": "5"}
+    # ... within the split it is the nearest article of the anchor's own split.
+    assert nearest(split_of) == {"1": "3", "2": "4", "3": "1", "4": "2", "5": "3", "6": "4"}
+
+
+def test_exact_band_skips_articles_without_a_split() -> None:
+    pmids, matrix = _angles({"1": 0, "2": 10, "3": 30})
+    got = list(_exact_band(pmids, matrix, ["1", "2", "3"], 1, 1, np.random.default_rng(0),
+                           {"1": "train", "3": "train"}))
+    # 2 has no split: it is neither an anchor nor a candidate.
+    assert {(c.pmid_a, c.pmid_b) for c in got} == {("1", "3"), ("3", "1")}
 
 
 def test_positive_order() -> None:

@@ -45,6 +45,7 @@ def test_base_model_defaults_to_the_given_default(tmp_path: Path) -> None:
         ("train_file: a.csv\nnegative_target: 2\n", "negative_target"),
         ("train_file: a.csv\nbatch_size: many\n", "batch_size must be an integer"),
         ("train_file: a.csv\nfinal_eval: [mteb]\n", "final_eval task 'mteb'"),
+        ("train_file: a.csv\ntitle_abstract_pairs: -1\n", "title_abstract_pairs must be >= 0"),
         ("loss: mnrl\n", "train_file is required"),
         ("- a\n- b\n", "must be a mapping"),
     ],

@@ -168,3 +168,48 @@ def test_pairing_positive_export_keeps_pmid_columns(tmp_path: Path) -> None:
     assert table.kind == "positives"
     assert table.frame.iloc[0].to_dict() == {"anchor": "a", "positive": "b", "anchor_pmid": "11",
                                              "positive_pmid": "12"}
+
+
+def test_title_abstract_pairs_are_mixed_in_from_the_train_split(
+    tmp_path: Path, pairs_dir: Path, articles: pd.DataFrame
+) -> None:
+    texts = articles[["pmid", "title", "abstract"]].copy()
+    texts["split"] = ["train" if i % 2 else "test" for i in range(len(texts))]
+    texts.to_parquet(tmp_path / "texts_split.parquet", index=False)
+    table = load_pairs(pairs_dir / "pairs.parquet", split="train")
+    mixed = data.add_title_abstract(table, tmp_path / "texts_split.parquet", 3, split="train",
+                                    seed=1)
+    extra = mixed.frame.iloc[len(table):]
+    assert len(mixed) == len(table) + 3
+    train = texts[texts["split"] == "train"].set_index("pmid")
+    for row in extra.itertuples():
+        assert row.pmid_a == row.pmid_b and row.pmid_a in train.index  # train split only
+        assert row.text1 == " ".join(train.loc[row.pmid_a, "title"].split())
+        assert row.text2 == " ".join(train.loc[row.pmid_a, "abstract"].split())
+        assert row.label == 1
+    # The same seed draws the same articles; asking for more than exist takes them all.
+    again = data.add_title_abstract(table, tmp_path / "texts_split.parquet", 3, split="train",
+                                    seed=1)
+    assert list(again.frame["pmid_a"]) == list(mixed.frame["pmid_a"])
+    every = data.add_title_abstract(table, tmp_path / "texts_split.parquet", 10_000,
+                                    split="train")
+    assert len(every) == len(table) + len(train)
+    # MNRL trains on them as (title, abstract, random negative) triplets.
+    cols = dataset_columns(mixed, "mnrl")
+    titles = set(extra["text1"])
+    rows = [(a, p, n) for a, p, n in zip(cols["anchor"], cols["positive"], cols["negative"],
+                                         strict=True) if a in titles]
+    assert len(rows) == 3 and all(n not in (a, p) for a, p, n in rows)
+
+
+def test_title_abstract_pairs_errors_name_the_problem(tmp_path: Path, pairs_dir: Path,
+                                                      articles: pd.DataFrame) -> None:
+    table = load_pairs(pairs_dir / "pairs.parquet", split="train")
+    empty = articles[["pmid", "title"]].assign(abstract="")
+    empty.to_parquet(tmp_path / "no_abstracts.parquet", index=False)
+    with pytest.raises(TrainingError, match=r"no_abstracts\.parquet: no article with both"):
+        data.add_title_abstract(table, tmp_path / "no_abstracts.parquet", 5, split="train")
+    triplets = data.PairTable("triplets", pd.DataFrame({"anchor": ["a"], "positive": ["b"],
+                                                        "negative": ["c"]}), "t.csv")
+    with pytest.raises(TrainingError, match=r"t\.csv: title_abstract_pairs needs a labelled"):
+        data.add_title_abstract(triplets, pairs_dir / "texts.parquet", 5, split=None)

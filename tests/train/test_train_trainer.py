@@ -124,3 +124,18 @@ def test_train_and_eval_pairs_are_capped_by_seeded_samples(pairs_dir: Path) -> N
     assert len(capped.train) == 6
     assert capped.eval.frame.equals(again.eval.frame)  # the same seed, the same sample
     assert set(capped.eval.frame["pmid_a"]) <= set(full.eval.frame["pmid_a"])
+
+
+def test_title_abstract_pairs_join_the_train_data(pairs_dir: Path) -> None:
+    from pubgraph.train.trainer import load_train_data
+
+    pairs = str(pairs_dir / "pairs.parquet")
+    plain = load_train_data(load_config(None, train_file=pairs, max_train_pairs=6))
+    mixed = load_train_data(load_config(None, train_file=pairs, max_train_pairs=6,
+                                        title_abstract_pairs=4))
+    assert len(mixed.train) == len(plain.train) + 4
+    added = mixed.train.frame.iloc[len(plain.train):]
+    assert (added["pmid_a"] == added["pmid_b"]).all() and (added["label"] == 1).all()
+    # Evaluation and test rows are untouched.
+    assert mixed.eval is not None and plain.eval is not None
+    assert mixed.eval.frame.equals(plain.eval.frame)
