@@ -716,6 +716,8 @@ def _exact_band(
                 groups.setdefault(s, []).append(j)
     group_of = {pmids[j]: g for g, cols in groups.items() for j in cols}
     columns = {g: np.asarray(cols) for g, cols in groups.items()}
+    # One copy of each split's rows (the vectors once more in all), not one per batch.
+    blocks = {g: np.ascontiguousarray(matrix[cols]) for g, cols in columns.items()}
     index = {p: i for i, p in enumerate(pmids)}
     usable = [a for a in anchors if a in group_of]
     for i in range(0, len(usable), batch):
@@ -725,7 +727,7 @@ def _exact_band(
             members = [a for a in part if group_of[a] == g]
             cols = columns[g]
             k = min(hi + 1, len(cols))
-            sims = matrix[[index[a] for a in members]] @ matrix[cols].T
+            sims = matrix[[index[a] for a in members]] @ blocks[g].T
             for row, a in zip(sims, members, strict=True):
                 top = np.argpartition(-row, k - 1)[:k] if k < len(row) else np.arange(len(row))
                 found[a] = [(pmids[cols[j]], float(row[j])) for j in top if pmids[cols[j]] != a]
