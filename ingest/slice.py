@@ -140,10 +140,14 @@ def select_slice(
                     take(ref)
         remaining -= len(chosen) - start
     report.selected = len(chosen)
-    report.in_slice_citations = sum(
-        1 for p in chosen for r in set(by_pmid[p].references) if r in taken and r != p
-    )
+    report.in_slice_citations = in_slice_citations(by_pmid, chosen)
     return chosen, report
+
+
+def in_slice_citations(by_pmid: Mapping[str, Candidate], chosen: Iterable[str]) -> int:
+    """Distinct (citing, cited) pairs with both articles among ``chosen``."""
+    taken = set(chosen)
+    return sum(1 for p in taken for r in set(by_pmid[p].references) if r in taken and r != p)
 
 
 def candidates_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Candidate]:
@@ -187,6 +191,7 @@ def write_slice(
         pmids = [c.pmid for c in cands]
         report = SliceReport(size=len(pmids), seed=seed, selected=len(pmids))
         report.by_source = dict(sorted(_count(c.source for c in cands).items()))
+        report.in_slice_citations = in_slice_citations({c.pmid: c for c in cands}, pmids)
         keep = table
     else:
         pmids, report = select_slice(cands, size, seed)

@@ -126,6 +126,7 @@ def test_write_slice_filters_rows_and_reports(tmp_path: Path) -> None:
     full = write_slice(src, tmp_path / "full.parquet", size=None, seed=3)
     assert pq.read_table(tmp_path / "full.parquet").num_rows == len(rows)
     assert full.selected == 20
+    assert full.in_slice_citations == 10  # every odd article cites the one before it
 
 
 def test_write_slice_names_a_bad_file(tmp_path: Path) -> None:
