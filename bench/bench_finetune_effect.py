@@ -110,8 +110,8 @@ def main() -> None:
     t0 = time.perf_counter()
     db = GraphDB(GraphDatabase.driver(args.uri, auth=(args.user, args.password),
                                       notifications_min_severity="OFF"), "neo4j")
-    arts = pd.DataFrame([dict(r) for r in db.execute_query(ARTICLES)])
-    cites = [(str(r["a"]), str(r["b"])) for r in db.execute_query(CITES)]
+    arts = pd.DataFrame(db.read(ARTICLES))
+    cites = [(str(r["a"]), str(r["b"])) for r in db.read(CITES)]
     db.close()
     arts["pmid"] = arts["pmid"].astype(str)
     arts = arts[(arts["title"].str.strip() != "") & (arts["abstract"].str.strip() != "")]
@@ -167,7 +167,7 @@ def main() -> None:
         bm25["title_abstract"] = dict(s.search_batch(local, None, list(titles.items()),
                                                      k=DEPTH, mode="fulltext"))
         if qa is not None:
-            local.execute_query("MATCH (n) DETACH DELETE n")
+            local.write("MATCH (n) DETACH DELETE n")
             ev.load_documents(local, qa.corpus, np.repeat(zeros, len(qa.corpus), axis=0),
                               "bm25-only")
             local.execute_query("CALL db.awaitIndexes(300)")
@@ -240,6 +240,9 @@ def main() -> None:
             b = emb.encode(list(bio.sentences2))
             sc["biosses spearman"] = float(spearmanr(np.sum(a * b, axis=1), bio.scores)[0])
         per_model[name], scalars[name] = m, sc
+        if args.json:  # per-query figures so far, so that a later failure loses nothing
+            Path(args.json).with_suffix(".per_query.json").write_text(
+                json.dumps({"per_query": per_model, "scalars": scalars}))
         summary = {k: round(statistics.fmean(v), 4) for k, v in m.items()} | {
             k: round(v, 4) for k, v in sc.items()}
         print(name, emb.info.id, f"{time.perf_counter() - t:.0f}s", summary, flush=True)
