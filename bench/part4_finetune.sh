@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 V="$(scripts/venv.sh)"
 : "${BENCH_DIR:?set BENCH_DIR (a folder for the pair run, the models and the results)}"
-: "${PUBGRAPH_NEO4J_PORT:?set PUBGRAPH_NEO4J_PORT (the graph's local Neo4j)}"
+: "${PUBGRAPH_NEO4J_PORT:?set PUBGRAPH_NEO4J_PORT (the local Neo4j of the graph)}"
 : "${NEO4J_PASSWORD:?set NEO4J_PASSWORD}"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 STEPS=${STEPS:-40}
