@@ -196,20 +196,17 @@ def main() -> None:
         doc = emb.encode(full_texts)
         abs_vec = emb.encode(abstracts)
         q_rel = doc[[pos[p] for p in rel_queries]]
-        _, sims = _rank(q_rel, doc, 100, exclude=[pos[p] for p in rel_queries])
+        # The query's own article is excluded (-inf); related[p] never holds p itself.
+        top, sims = _rank(q_rel, doc, 100, exclude=[pos[p] for p in rel_queries])
         nd, r100, ap = [], [], []
-        for row, p in zip(sims, rel_queries, strict=True):
-            rel = np.zeros(len(pmids), dtype=bool)
-            rel[[pos[x] for x in related[p]]] = True
-            rel[pos[p]] = False
-            row = row.copy()
-            row[pos[p]] = -np.inf
-            top = np.argsort(-row)[:100]
-            ranked = [pmids[j] for j in top]
+        for i, p in enumerate(rel_queries):
+            ranked = [pmids[j] for j in top[i]]
             nd.append(ev.ndcg_at(ranked, related[p], 10))
             r100.append(len(set(ranked) & related[p]) / len(related[p]))
-            keep = np.isfinite(row)
-            ap.append(_average_precision(row[keep], rel[keep]))
+            rel = np.zeros(len(pmids), dtype=bool)
+            rel[[pos[x] for x in related[p]]] = True
+            keep = np.isfinite(sims[i])
+            ap.append(_average_precision(sims[i][keep], rel[keep]))
         m["related ndcg@10"], m["related recall@100"], m["related MAP"] = nd, r100, ap
         q_title = emb.encode([titles[p] for p in test])
         top, sims = _rank(q_title, abs_vec, DEPTH)
@@ -249,14 +246,13 @@ def main() -> None:
         out.setdefault("models", {})[name] = {"path": path, "id": emb.info.id,
                                               "seconds": round(time.perf_counter() - t, 1),
                                               "means": summary}
-        if bm25.get("title_abstract") and name == specs[0][0]:
-            out["bm25"] = {"title->abstract BM25 MRR@10": round(statistics.fmean(mrr_lists(
-                {p: [h.pmid for h in bm25["title_abstract"][p]] for p in test}, own, test)), 4)}
-            if qa is not None:
-                out["bm25"]["pubmedqa BM25 MRR@10"] = round(statistics.fmean(mrr_lists(
-                    {q: [h.pmid for h in bm25["pubmedqa"][q]] for q in qa.queries},
-                    qa.relevant, list(qa.queries))), 4)
-
+    own = {p: {p} for p in test}
+    out["bm25"] = {"title->abstract BM25 MRR@10": round(statistics.fmean(mrr_lists(
+        {p: [h.pmid for h in bm25["title_abstract"][p]] for p in test}, own, test)), 4)}
+    if qa is not None:
+        out["bm25"]["pubmedqa BM25 MRR@10"] = round(statistics.fmean(mrr_lists(
+            {q: [h.pmid for h in bm25["pubmedqa"][q]] for q in qa.queries},
+            qa.relevant, list(qa.queries))), 4)
     base = specs[0][0]
     tuned = [n for n, _ in specs[1:]]
     deltas: dict[str, Any] = {}

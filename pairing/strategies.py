@@ -716,8 +716,12 @@ def _exact_band(
                 groups.setdefault(s, []).append(j)
     group_of = {pmids[j]: g for g, cols in groups.items() for j in cols}
     columns = {g: np.asarray(cols) for g, cols in groups.items()}
-    # One copy of each split's rows (the vectors once more in all), not one per batch.
-    blocks = {g: np.ascontiguousarray(matrix[cols]) for g, cols in columns.items()}
+    # One copy of each split's rows (the vectors once more in all), not one per batch;
+    # none without splits.
+    blocks = {
+        g: matrix if split_of is None else np.ascontiguousarray(matrix[cols])
+        for g, cols in columns.items()
+    }
     index = {p: i for i, p in enumerate(pmids)}
     usable = [a for a in anchors if a in group_of]
     for i in range(0, len(usable), batch):

@@ -302,8 +302,8 @@ def add_title_abstract(
     """``table`` plus ``n`` (title, abstract) positive pairs of a seeded sample of the
     ``split`` articles of ``texts_file`` (every article when the file has no ``split``):
     the in-domain title -> abstract pairs the seed embeddings train on, mixed with the
-    graph pairs. Only for labelled tables (pairing's files); rows are tagged
-    ``strategy = title_abstract`` where the table has strategies."""
+    graph pairs. Only for labelled tables (pairing's files); pmid columns the table lacks
+    are left out, other columns are empty."""
     import pandas as pd
 
     if table.kind != "labelled":
@@ -328,7 +328,7 @@ def add_title_abstract(
                           "label": [1] * len(texts), "pmid_a": pmids, "pmid_b": pmids})
     for col in table.frame.columns:
         if col not in extra.columns:
-            extra[col] = "title_abstract" if col == "strategy" else None
+            extra[col] = None
     frame = pd.concat([table.frame, extra[list(table.frame.columns)]], ignore_index=True)
     return dataclasses.replace(table, frame=frame)
 
