@@ -71,18 +71,24 @@ def reduce_dims(x: np.ndarray, method: str, dims: int, seed: int) -> np.ndarray:
     raise ValueError(f"unknown reduction {method!r} (use pca, umap or none)")
 
 
-def knn(x: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours by cosine of unit rows: (indices, similarities), (n, k),
-    most similar first.
+def knn(
+    x: np.ndarray, k: int, block: int = 2048, *, exact_up_to: int = 20_000, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours by cosine of unit rows: (indices, similarities), (n, k), most
+    similar first.
 
-    Blocked dense products with ``torch.topk`` (multi-threaded; numpy's argpartition over
-    ``block × n`` scores was 5× slower and dominated leiden on 51k articles): memory stays
-    at ``block × n`` floats; at 51k articles and 64 dimensions this takes seconds.
+    Up to ``exact_up_to`` rows: exact, by blocked dense products with ``torch.topk``
+    (multi-threaded; numpy's argpartition was 5× slower). Memory stays at ``block × n``
+    floats. Above it, the dense products (n² · d multiply-adds: 10.3 s at 51k articles and 64
+    dimensions, most of leiden's time besides Leiden itself) give way to an inverted-file
+    search (:func:`knn_ivf`): 3.2 s there, with 96.6 % of the exact neighbours found.
     """
     import torch
 
     n = x.shape[0]
     k = min(k, n - 1)
+    if n > exact_up_to:
+        return knn_ivf(x, k, seed=seed)
     idx = np.empty((n, k), dtype=np.int64)
     sim = np.empty((n, k), dtype=np.float32)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
@@ -95,6 +101,60 @@ def knn(x: np.ndarray, k: int, block: int = 2048) -> tuple[np.ndarray, np.ndarra
             values, indices = torch.topk(s, k, dim=1, largest=True, sorted=True)
             idx[start:stop] = indices.numpy()
             sim[start:stop] = values.numpy()
+    return idx, sim
+
+
+def knn_ivf(
+    x: np.ndarray, k: int, *, seed: int = 0, cells: int | None = None, probe_share: float = 0.28
+) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate k nearest neighbours of unit rows (the shape of :func:`knn`'s answer).
+
+    The rows are split into ``cells`` (default sqrt(n)) by a seeded mini-batch k-means; the
+    articles of each cell are compared exactly with the articles of the ``probe_share`` of
+    cells whose centroids are nearest its own (at least enough cells to hold k candidates).
+    Measured on the ~51k corpus (64-d PCA of all-MiniLM-L6-v2): 225 cells, 63 probed,
+    recall@15 0.966 against the exact search, 3.2 s against 10.3 s.
+    """
+    import torch
+    from sklearn.cluster import MiniBatchKMeans
+
+    n = x.shape[0]
+    k = min(k, n - 1)
+    n_cells = max(1, min(n, cells or int(math.sqrt(n))))
+    coarse = MiniBatchKMeans(n_cells, random_state=seed, n_init=1, batch_size=4096,
+                             max_iter=20).fit(x)
+    cell = np.asarray(coarse.labels_, dtype=np.int64)
+    cent = normalize_rows(coarse.cluster_centers_)
+    order = np.argsort(cell, kind="stable")
+    bounds = np.searchsorted(cell[order], np.arange(n_cells + 1))
+    members = [order[bounds[c]:bounds[c + 1]] for c in range(n_cells)]
+    nearest = np.argsort(-(cent @ cent.T), axis=1, kind="stable")
+    probe = max(1, round(probe_share * n_cells))
+    idx = np.empty((n, k), dtype=np.int64)
+    sim = np.empty((n, k), dtype=np.float32)
+    xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    with torch.inference_mode():
+        for c in range(n_cells):
+            q = members[c]
+            if len(q) == 0:
+                continue
+            # The own cell first, so its rows sit at the head of the candidates.
+            take = [q]
+            total = len(q)
+            for d in nearest[c]:
+                if d == c:
+                    continue
+                if len(take) >= probe and total > k:
+                    break
+                take.append(members[d])
+                total += len(members[d])
+            cand = np.concatenate(take)
+            s = xt[q] @ xt[cand].T
+            rows = torch.arange(len(q))
+            s[rows, rows] = -float("inf")  # not its own neighbour
+            values, pos = torch.topk(s, k, dim=1, largest=True, sorted=True)
+            idx[q] = cand[pos.numpy()]
+            sim[q] = values.numpy()
     return idx, sim
 
 
@@ -204,15 +264,29 @@ def _top_per_node(i: np.ndarray, j: np.ndarray, w: np.ndarray, top: int, kind: s
 
 
 def kmeans(
-    x: np.ndarray, k: int | None, seed: int, *, k_range: tuple[int, ...] = (), sample: int = 5000
+    x: np.ndarray,
+    k: int | None,
+    seed: int,
+    *,
+    k_range: tuple[int, ...] = (),
+    sample: int = 5000,
+    dims: int | None = 128,
 ) -> Clustering:
     """scikit-learn KMeans; with ``k=None`` the k of the best silhouette (cosine) among
-    ``k_range`` (default: ~sqrt(n/2) and a few around it) on a seeded sample."""
+    ``k_range`` (default: ~sqrt(n/2) and a few around it) on a seeded sample.
+
+    Vectors wider than ``dims`` are first reduced by a seeded PCA (``None``: never): on the
+    ~51k corpus at k = 653 that cut k-means from 45 s to 13 s at NMI 0.495 against 0.497, and
+    on the Alzheimer corpus it did not change NMI (median of 4 seeds 0.257 against 0.254).
+    """
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
     n = x.shape[0]
     info: dict[str, Any] = {}
+    if dims is not None and x.shape[1] > dims and n > dims:
+        x = reduce_dims(x, "pca", dims, seed)
+        info["dims"] = dims
     if k is None:
         base = max(2, round(math.sqrt(n / 2)))
         cands = k_range or tuple(sorted({max(2, base // 4), max(2, base // 2), base, 2 * base}))
@@ -300,6 +374,19 @@ def next_resolution(tried: list[tuple[float, int]], target_k: int) -> float:
     return res
 
 
+def first_resolution(n: int, target_k: int) -> float:
+    """A Leiden resolution that should give a little more than ``target_k`` topics on a
+    15-nearest-neighbour graph of ``n`` articles: a starting guess, never trusted.
+
+    Measured on the two bench corpora: about ``15 · (n / 3690) ** 0.2`` communities at
+    resolution 1 (15 on 3,690 articles, 26 on 50,729), growing as ``resolution ** 0.8``. The
+    guess aims at twice the target, so the one full run usually overshoots and the rest of
+    the search runs on its aggregate graph (see :func:`leiden`).
+    """
+    at_one = 15.0 * (max(n, 2) / 3690.0) ** 0.2
+    return float(max(1.0, (2.0 * target_k / at_one) ** (1 / 0.8)))
+
+
 def leiden(
     x: np.ndarray,
     seed: int,
@@ -314,16 +401,22 @@ def leiden(
 ) -> Clustering:
     """Leiden (RB configuration model) on kNN vector edges plus citation ``edges``.
 
-    With ``target_k`` the resolution is searched (:func:`next_resolution`, at most 14
-    more runs) until the number of topics of at least ``min_size`` articles is within 10 %
-    of it. Communities below ``min_size`` join the nearest topic centroid.
+    With ``target_k`` the resolution is searched until the number of topics of at least
+    ``min_size`` articles is within 10 % of it. Full Leiden runs (from
+    :func:`first_resolution`, then :func:`next_resolution` steps) go on only until one gives
+    at least the target; from there the search merges that run's communities by running
+    Leiden on its aggregate graph at lower resolutions (the same quality function, on as
+    many nodes as it has communities: milliseconds to a second each), so a typical search
+    costs one full run. On 51k articles aiming at 653 topics the full-run search took 3
+    runs (21 s of Leiden); this took one run and four aggregate runs (12 s).
+    Communities below ``min_size`` join the nearest topic centroid.
     """
     import igraph as ig
     import leidenalg
 
     n = x.shape[0]
     z = normalize_rows(reduce_dims(x, "pca", knn_dims, seed)) if knn_dims else x
-    idx, sim = knn(z, k_neighbors)
+    idx, sim = knn(z, k_neighbors, seed=seed)
     rows = np.repeat(np.arange(n), idx.shape[1])
     w = np.clip(sim.ravel(), 0.0, None)
     vec_edges = pd.DataFrame({"i": np.minimum(rows, idx.ravel()),
@@ -340,31 +433,57 @@ def leiden(
     all_e = all_e[all_e["i"] != all_e["j"]]
     g = ig.Graph(n=n, edges=list(zip(all_e["i"].tolist(), all_e["j"].tolist(), strict=True)))
     g.es["weight"] = all_e["weight"].tolist()
+    optimiser = leidenalg.Optimiser()
+    optimiser.set_rng_seed(seed)
 
-    def run(res: float) -> tuple[np.ndarray, int]:
-        part = leidenalg.find_partition(
-            g, leidenalg.RBConfigurationVertexPartition, weights="weight",
-            resolution_parameter=res, seed=seed, n_iterations=2,
+    def big_topics(lab: np.ndarray) -> int:
+        return int((np.bincount(lab) >= min_size).sum())
+
+    def run(res: float) -> Any:
+        part = leidenalg.RBConfigurationVertexPartition(
+            g, weights="weight", resolution_parameter=res
         )
-        lab = np.asarray(part.membership, dtype=np.int64)
-        sizes = np.bincount(lab)
-        return lab, int((sizes >= min_size).sum())
+        optimiser.optimise_partition(part, n_iterations=2)
+        return part
+
+    def close(k: int) -> bool:
+        return target_k is not None and abs(k - target_k) <= max(1, 0.1 * target_k)
 
     tried: list[tuple[float, int]] = []
-    labels, big = run(resolution)
-    tried.append((resolution, big))
+    merged: list[tuple[float, int]] = []
+    res = first_resolution(n, target_k) if target_k else resolution
+    part = run(res)
+    labels = np.asarray(part.membership, dtype=np.int64)
+    tried.append((res, big_topics(labels)))
     if target_k:
-        res = resolution
+        # Full runs until one has at least the target (or hits it).
         for _ in range(14):
-            if abs(big - target_k) <= max(1, 0.1 * target_k):
+            if tried[-1][1] >= target_k or close(tried[-1][1]):
                 break
             res = next_resolution(tried, target_k)
-            labels, big = run(res)
-            tried.append((res, big))
-        resolution = res
+            part = run(res)
+            labels = np.asarray(part.membership, dtype=np.int64)
+            tried.append((res, big_topics(labels)))
+        # Then merge its communities on the aggregate graph.
+        fine = np.asarray(part.membership, dtype=np.int64)
+        search = [t for t in tried if t[1] < target_k] + [tried[-1]]
+        for _ in range(20):
+            if close(search[-1][1]) or (search[-1][1] < target_k and search[-1] is tried[-1]):
+                break
+            # Disconnected parts of the graph never merge: stop when lowering the
+            # resolution no longer changes the count.
+            if len(merged) >= 3 and merged[-1][1] == merged[-2][1] == merged[-3][1]:
+                break
+            res = next_resolution(search, target_k)
+            agg = part.aggregate_partition()
+            agg.resolution_parameter = res
+            optimiser.optimise_partition(agg, n_iterations=2)
+            labels = np.asarray(agg.membership, dtype=np.int64)[fine]
+            merged.append((res, big_topics(labels)))
+            search.append(merged[-1])
     labels, moved = reassign(x, labels, min_size)
     info = {
-        "resolution": resolution,
+        "resolution": res,
         "k_neighbors": k_neighbors,
         "knn_dims": knn_dims,
         "vector_edges": len(frames[0]),
@@ -373,5 +492,6 @@ def leiden(
         "graph_edges": len(all_e),
         "min_size": min_size,
         "resolutions_tried": tried,
+        "aggregate_resolutions_tried": merged,
     }
     return Clustering(relabel_by_size(labels), moved, info)

@@ -220,7 +220,8 @@ def run_analysis(
         "nmi_classes": n_cls,
         "n_citations": len(cites),
         "map_method": map_method,
-        "cluster_info": {k: v for k, v in clustering.info.items() if k != "resolutions_tried"},
+        "cluster_info": {k: v for k, v in clustering.info.items()
+                         if k not in ("resolutions_tried", "aggregate_resolutions_tried")},
     }
     memberships = assign[["pmid", "topic", "reassigned"]].merge(
         structure[["pmid", "pagerank", "in_degree", "participation", "centrality"]], on="pmid")

@@ -49,8 +49,49 @@ def test_methods_recover_blobs_and_are_seeded() -> None:
 
 def test_leiden_target_k_hits_the_number_of_topics() -> None:
     x, _ = _blobs(n_per=40, k=8)
-    res = cl.leiden(x, seed=3, knn_dims=16, target_k=8, resolution=0.05)
+    res = cl.leiden(x, seed=3, knn_dims=16, target_k=8)
     assert abs(res.n_topics - 8) <= 1
+
+
+def test_leiden_target_k_merges_one_full_run_on_its_aggregate_graph() -> None:
+    # 12 groups of 4 nearby blobs, 12 topics asked: the one full run finds the ~48 blobs,
+    # and the search merges them on that run's aggregate graph into the 12 groups.
+    rng = np.random.default_rng(5)
+    parts, truth = [], []
+    for g, centre in enumerate(rng.normal(size=(12, 24))):
+        for _ in range(4):
+            sub = centre + 0.3 * rng.normal(size=24)
+            parts.append(sub + 0.25 * rng.normal(size=(25, 24)))
+            truth += [g] * 25
+    x = cl.normalize_rows(np.vstack(parts))
+    res = cl.leiden(x, seed=0, knn_dims=16, target_k=12)
+    assert abs(res.n_topics - 12) <= 1
+    full, merged = res.info["resolutions_tried"], res.info["aggregate_resolutions_tried"]
+    assert len(full) == 1 and full[0][1] > 24 and merged, (full, merged)
+    assert adjusted_rand_score(truth, res.labels) > 0.95
+    again = cl.leiden(x, seed=0, knn_dims=16, target_k=12)
+    assert (again.labels == res.labels).all()
+
+
+def test_first_resolution_grows_with_the_target_and_shrinks_with_n() -> None:
+    assert cl.first_resolution(3690, 74) < cl.first_resolution(3690, 150)
+    assert cl.first_resolution(50_729, 653) < cl.first_resolution(3690, 653)
+    assert cl.first_resolution(100, 2) == 1.0
+
+
+def test_knn_ivf_probing_every_cell_is_exact_and_a_share_finds_most() -> None:
+    x, _ = _blobs(n_per=100, k=20, d=16, seed=2)
+    exact_idx, exact_sim = cl.knn(x, 10)
+    all_idx, all_sim = cl.knn_ivf(x, 10, seed=0, probe_share=1.0)
+    assert np.allclose(all_sim, exact_sim, atol=1e-6)
+    assert all(set(a) == set(b) for a, b in zip(all_idx, exact_idx, strict=True))
+    idx, sim = cl.knn(x, 10, exact_up_to=100, seed=0)  # 2,000 rows: the inverted file
+    recall = np.mean([len(set(a) & set(b)) for a, b in zip(idx, exact_idx, strict=True)]) / 10
+    assert recall > 0.9, recall
+    assert (idx != np.arange(len(x))[:, None]).all()  # never its own neighbour
+    assert (np.diff(sim, axis=1) <= 1e-7).all()  # most similar first
+    # What it found is never more similar than the exact k-th neighbour allows.
+    assert (sim[:, 0] <= exact_sim[:, 0] + 1e-6).all()
 
 
 def test_citation_edges_join_what_the_vectors_do_not() -> None:
