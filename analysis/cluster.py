@@ -467,6 +467,9 @@ def leiden(
         # Then merge its communities on the aggregate graph.
         fine = np.asarray(part.membership, dtype=np.int64)
         search = [t for t in tried if t[1] < target_k] + [tried[-1]]
+        # If the search stops short of the tolerance, keep the try nearest the target,
+        # not merely the last one.
+        best = (abs(tried[-1][1] - target_k), res, labels)
         for _ in range(20):
             if close(search[-1][1]) or (search[-1][1] < target_k and search[-1] is tried[-1]):
                 break
@@ -481,6 +484,9 @@ def leiden(
             labels = np.asarray(agg.membership, dtype=np.int64)[fine]
             merged.append((res, big_topics(labels)))
             search.append(merged[-1])
+            if abs(merged[-1][1] - target_k) < best[0]:
+                best = (abs(merged[-1][1] - target_k), res, labels)
+        _, res, labels = best
     labels, moved = reassign(x, labels, min_size)
     info = {
         "resolution": res,
