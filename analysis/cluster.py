@@ -408,7 +408,7 @@ def leiden(
     Leiden on its aggregate graph at lower resolutions (the same quality function, on as
     many nodes as it has communities: milliseconds to a second each), so a typical search
     costs one full run. On 51k articles aiming at 653 topics the full-run search took 3
-    runs (21 s of Leiden); this took one run and four aggregate runs (12 s).
+    full runs; this takes one full run and two aggregate runs (docs/analysis.md).
     Communities below ``min_size`` join the nearest topic centroid.
     """
     import igraph as ig

@@ -82,10 +82,10 @@ def _average_precision(ranked_scores: np.ndarray, relevant: np.ndarray) -> float
 
 
 def main() -> None:
+    from _graph import add_graph_args, open_graph
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--uri", required=True)
-    ap.add_argument("--user", default="neo4j")
-    ap.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    add_graph_args(ap)
     ap.add_argument("--pairs", required=True, help="pairing run folder (splits.parquet)")
     ap.add_argument("--models", required=True,
                     help="name=path,...; the first is the base the others are compared with")
@@ -94,7 +94,6 @@ def main() -> None:
     args = ap.parse_args()
 
     import pandas as pd
-    from neo4j import GraphDatabase
 
     from pubgraph.core.contracts import article_text
     from pubgraph.core.models import resolve_model
@@ -102,14 +101,13 @@ def main() -> None:
     from pubgraph.embeddings import evaluate as ev
     from pubgraph.embeddings import search as s
     from pubgraph.embeddings.embed import Embedder
-    from pubgraph.graph.db import GraphDB, connect
+    from pubgraph.graph.db import connect
     from pubgraph.graph.schema import init_schema
     from pubgraph.graph.server import LocalNeo4j, free_port
     from pubgraph.train.benchmarks import read_biosses, read_pubmedqa
 
     t0 = time.perf_counter()
-    db = GraphDB(GraphDatabase.driver(args.uri, auth=(args.user, args.password),
-                                      notifications_min_severity="OFF"), "neo4j")
+    db = open_graph(args)
     arts = pd.DataFrame(db.read(ARTICLES))
     cites = [(str(r["a"]), str(r["b"])) for r in db.read(CITES)]
     db.close()

@@ -35,10 +35,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
+    from _graph import add_graph_args, open_graph
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--uri", required=True)
-    ap.add_argument("--user", default="neo4j")
-    ap.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD", ""))
+    add_graph_args(ap)
     ap.add_argument("--model", default=None, help="EmbeddingModel id (default: newest).")
     ap.add_argument("--k", type=int, default=74, help="k-means' k (BERTopic's topic count).")
     ap.add_argument("--c", type=float, default=10.0, help="Inverse L2 strength of the classifier.")
@@ -46,7 +46,6 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="Write the results here.")
     args = ap.parse_args()
 
-    from neo4j import GraphDatabase
     from scipy.sparse import csr_matrix, hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -56,14 +55,8 @@ def main() -> None:
     from pubgraph.analysis import cluster as cl
     from pubgraph.analysis.reference import mesh_classes
     from pubgraph.analysis.vectors import choose_model, load_corpus, load_mesh
-    from pubgraph.graph.db import GraphDB
 
-    db = GraphDB(
-        GraphDatabase.driver(
-            args.uri, auth=(args.user, args.password), notifications_min_severity="OFF"
-        ),
-        "neo4j",
-    )
+    db = open_graph(args)
     model = choose_model(db, args.model)
     corpus = load_corpus(db, model)
     classes = mesh_classes(load_mesh(db, corpus.pmids))

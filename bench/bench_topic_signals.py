@@ -67,10 +67,10 @@ def reference_multi(mesh: pd.DataFrame) -> pd.Series:
 
 
 def main() -> None:
+    from _graph import add_graph_args, open_graph
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--uri", required=True)
-    ap.add_argument("--user", default="neo4j")
-    ap.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    add_graph_args(ap)
     ap.add_argument("--model", default=None, help="EmbeddingModel id (default: newest).")
     ap.add_argument("--k", type=int, default=74, help="Matched number of topics.")
     ap.add_argument("--seeds", type=int, default=3)
@@ -80,7 +80,6 @@ def main() -> None:
 
     import igraph as ig
     import leidenalg
-    from neo4j import GraphDatabase
     from sklearn.cluster import AgglomerativeClustering
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -94,10 +93,8 @@ def main() -> None:
         load_corpus,
         load_mesh,
     )
-    from pubgraph.graph.db import GraphDB
 
-    db = GraphDB(GraphDatabase.driver(args.uri, auth=(args.user, args.password),
-                                      notifications_min_severity="OFF"), "neo4j")
+    db = open_graph(args)
     model = choose_model(db, args.model)
     corpus = load_corpus(db, model)
     pm, x, n = corpus.pmids, corpus.vectors, corpus.n

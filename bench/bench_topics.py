@@ -54,10 +54,10 @@ def _summ(values: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
+    from _graph import add_graph_args, open_graph
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--uri", required=True)
-    ap.add_argument("--user", default="neo4j")
-    ap.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    add_graph_args(ap)
     ap.add_argument("--model", default=None, help="EmbeddingModel id (default: newest).")
     ap.add_argument("--ks", default="25,50,100,150", help="k values of the NMI curve.")
     ap.add_argument("--reps", type=int, default=3, help="Seeds per method of ours.")
@@ -74,15 +74,11 @@ def main() -> None:
     ap.add_argument("--json", default=None, help="Write the results here.")
     args = ap.parse_args()
 
-    from neo4j import GraphDatabase
-
     from pubgraph.analysis import cluster as cl
     from pubgraph.analysis.reference import mesh_classes
     from pubgraph.analysis.vectors import choose_model, load_citations, load_corpus, load_mesh
-    from pubgraph.graph.db import GraphDB
 
-    db = GraphDB(GraphDatabase.driver(args.uri, auth=(args.user, args.password),
-                                      notifications_min_severity="OFF"), "neo4j")
+    db = open_graph(args)
     out: dict[str, Any] = {
         "uri": args.uri, "date": time.strftime("%Y-%m-%d %H:%M"),
         "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",

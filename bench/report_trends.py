@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -20,24 +19,20 @@ def _row(cells: list[object]) -> str:
 
 
 def main() -> None:
+    from _graph import add_graph_args, open_graph
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--uri", required=True)
-    ap.add_argument("--user", default="neo4j")
-    ap.add_argument("--password", default=os.environ.get("NEO4J_PASSWORD"))
+    add_graph_args(ap)
     ap.add_argument("--run", default="latest")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--png", default=None)
     ap.add_argument("--year-min", type=int, default=2000, help="First year drawn.")
     args = ap.parse_args()
 
-    from neo4j import GraphDatabase
-
     from pubgraph.analysis import figures as fg
     from pubgraph.analysis import read
-    from pubgraph.graph.db import GraphDB
 
-    db = GraphDB(GraphDatabase.driver(args.uri, auth=(args.user, args.password),
-                                      notifications_min_severity="OFF"), "neo4j")
+    db = open_graph(args)
     run = read.latest_run(db) if args.run == "latest" else args.run
     assert run is not None, "no run"
     info = read.run_info(db, run)
